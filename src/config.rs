@@ -1,0 +1,347 @@
+//! Configuration: JSON text from the host's pipeline config. Every key is
+//! optional and the defaults are the Key Protect tables. Unknown keys are
+//! errors (a typo must not silently keep a default), named by their path.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+
+use crate::error::Error;
+use crate::json;
+use crate::redact::{self, KeyMaterial, RedactMode};
+use crate::route::{RouteRules, DEFAULT_UNMATCHED, REGION_TABLE};
+use crate::severity::{self, Precedence, Severity, SeverityRules, STATUS_TABLE};
+
+/// The largest event size a configuration may allow (1 GiB).
+pub const MAX_EVENT_BYTES_CEILING: u64 = 1 << 30;
+/// The deepest nesting a configuration may allow.
+pub const MAX_DEPTH_CEILING: u64 = 100_000;
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// How an event's severity is decided.
+    pub severity: SeverityConfig,
+    /// Which members count as key material and what becomes of them.
+    pub redact: RedactConfig,
+    /// How an event's region becomes a route name.
+    pub route: RouteConfig,
+    /// Bounds on a single event.
+    pub limits: LimitsConfig,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SeverityConfig {
+    /// Severity of an action in no table (built-in or configured).
+    pub default: SeverityName,
+    /// `highest` (default), `status` or `action`: which signal decides.
+    pub precedence: PrecedenceName,
+    /// Action name -> severity, merged over Table 7.
+    pub actions: BTreeMap<String, SeverityName>,
+    /// HTTP status ("500") -> severity, merged over Table 8.
+    pub status: BTreeMap<String, SeverityName>,
+}
+
+impl Default for SeverityConfig {
+    fn default() -> Self {
+        SeverityConfig {
+            default: SeverityName::Normal,
+            precedence: PrecedenceName::Highest,
+            actions: BTreeMap::new(),
+            status: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityName {
+    Normal,
+    Warning,
+    Critical,
+}
+
+impl From<SeverityName> for Severity {
+    fn from(name: SeverityName) -> Severity {
+        match name {
+            SeverityName::Normal => Severity::Normal,
+            SeverityName::Warning => Severity::Warning,
+            SeverityName::Critical => Severity::Critical,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PrecedenceName {
+    Highest,
+    Status,
+    Action,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedactConfig {
+    /// Names added to the built-in key-material list (which cannot be removed).
+    pub fields: Vec<String>,
+    /// `remove` (default) drops the member; `mask` replaces its value.
+    pub mode: ModeName,
+    /// The string that replaces a value in `mask` mode.
+    pub mask: String,
+}
+
+impl Default for RedactConfig {
+    fn default() -> Self {
+        RedactConfig {
+            fields: Vec::new(),
+            mode: ModeName::Remove,
+            mask: "[REDACTED]".to_owned(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ModeName {
+    Remove,
+    Mask,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RouteConfig {
+    /// Key Protect region -> Activity Tracker region, merged over Table 5.
+    pub regions: BTreeMap<String, String>,
+    /// Activity Tracker region -> route name (default: the region's own name).
+    pub destinations: BTreeMap<String, String>,
+    /// The route of events whose region cannot be established.
+    pub unmatched: String,
+    /// A top-level member to write the route name into, or null for none.
+    pub field: Option<String>,
+}
+
+impl Default for RouteConfig {
+    fn default() -> Self {
+        RouteConfig {
+            regions: BTreeMap::new(),
+            destinations: BTreeMap::new(),
+            unmatched: DEFAULT_UNMATCHED.to_owned(),
+            field: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Events longer than this many bytes are rejected unread.
+    pub max_event_bytes: u64,
+    /// Deepest nesting accepted; the top-level object is depth 1.
+    pub max_depth: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_event_bytes: 1 << 20,
+            max_depth: 128,
+        }
+    }
+}
+
+/// The checked configuration, ready to run.
+pub(crate) struct Compiled {
+    pub severity: SeverityRules,
+    pub routes: RouteRules,
+    pub key_material: KeyMaterial,
+    pub route_field: Option<String>,
+    pub max_event_bytes: usize,
+    pub max_depth: usize,
+}
+
+impl Config {
+    /// Parses configuration text. Errors name the offending key's path.
+    pub fn from_json(text: &[u8]) -> Result<Config, Error> {
+        let mut de = serde_json::Deserializer::from_slice(text);
+        let config: Config = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                Error::config(inner)
+            } else {
+                Error::config(format!("{path}: {inner}"))
+            }
+        })?;
+        de.end().map_err(Error::config)?;
+        Ok(config)
+    }
+
+    pub(crate) fn compile(&self) -> Result<Compiled, Error> {
+        let severity = self.severity.compile()?;
+        let route_field = self.route.field.clone();
+        let key_material = self.redact.compile(route_field.as_deref())?;
+        let routes = self.route.compile()?;
+        let limits = &self.limits;
+        if !(1..=MAX_EVENT_BYTES_CEILING).contains(&limits.max_event_bytes) {
+            return Err(Error::config(format!(
+                "limits.max_event_bytes: expected 1 to {MAX_EVENT_BYTES_CEILING}"
+            )));
+        }
+        if !(1..=MAX_DEPTH_CEILING).contains(&limits.max_depth) {
+            return Err(Error::config(format!(
+                "limits.max_depth: expected 1 to {MAX_DEPTH_CEILING}"
+            )));
+        }
+        Ok(Compiled {
+            severity,
+            routes,
+            key_material,
+            route_field,
+            max_event_bytes: limits.max_event_bytes as usize,
+            max_depth: limits.max_depth as usize,
+        })
+    }
+}
+
+impl SeverityConfig {
+    fn compile(&self) -> Result<SeverityRules, Error> {
+        let mut actions = severity::builtin_actions();
+        for (name, &sev) in &self.actions {
+            if name.is_empty() {
+                return Err(Error::config(
+                    "severity.actions: an action name may not be empty",
+                ));
+            }
+            let sev = Severity::from(sev);
+            actions.insert(Box::from(name.as_bytes()), sev);
+            if let Some(other) = severity::other_spelling(name) {
+                // Both spellings of a renamed action get one severity.
+                match self.actions.get(other) {
+                    Some(&theirs) if Severity::from(theirs) != sev => {
+                        return Err(Error::config(format!(
+                            "severity.actions.{name}: differs from severity.actions.{other}, \
+                             the other spelling of the same action"
+                        )));
+                    }
+                    _ => {
+                        actions.insert(Box::from(other.as_bytes()), sev);
+                    }
+                }
+            }
+        }
+        let mut status: Vec<(u16, Severity)> = STATUS_TABLE.to_vec();
+        for (code, &sev) in &self.status {
+            let parsed = code
+                .parse::<u16>()
+                .ok()
+                .filter(|c| code.bytes().all(|b| b.is_ascii_digit()) && (100..=999).contains(c))
+                .ok_or_else(|| {
+                    Error::config(format!(
+                        "severity.status.{code}: expected an HTTP status code from 100 to 999"
+                    ))
+                })?;
+            status.retain(|&(c, _)| c != parsed);
+            status.push((parsed, Severity::from(sev)));
+        }
+        let precedence = match self.precedence {
+            PrecedenceName::Highest => Precedence::Highest,
+            PrecedenceName::Status => Precedence::Status,
+            PrecedenceName::Action => Precedence::Action,
+        };
+        Ok(SeverityRules::new(
+            actions,
+            &status,
+            self.default.into(),
+            precedence,
+        ))
+    }
+}
+
+impl RedactConfig {
+    fn compile(&self, route_field: Option<&str>) -> Result<KeyMaterial, Error> {
+        for (i, name) in self.fields.iter().enumerate() {
+            if name.is_empty() {
+                return Err(Error::config(format!(
+                    "redact.fields[{i}]: a field name may not be empty"
+                )));
+            }
+            if name == "severity" {
+                return Err(Error::config(format!(
+                    "redact.fields[{i}]: severity is the field the transform sets"
+                )));
+            }
+        }
+        let mode = match self.mode {
+            ModeName::Remove => RedactMode::Remove,
+            ModeName::Mask => RedactMode::Mask(json::string_literal(&self.mask)),
+        };
+        let km = KeyMaterial::new(self.fields.iter().map(String::as_str), mode);
+        if let Some(field) = route_field {
+            if field.is_empty() {
+                return Err(Error::config("route.field: may not be empty"));
+            }
+            if field == "severity" {
+                return Err(Error::config(
+                    "route.field: severity is the field the transform sets",
+                ));
+            }
+            if km.contains(field.as_bytes()) {
+                let which = if redact::is_builtin(field) {
+                    "a built-in key-material name"
+                } else {
+                    "listed in redact.fields"
+                };
+                return Err(Error::config(format!("route.field: {field} is {which}")));
+            }
+        }
+        Ok(km)
+    }
+}
+
+impl RouteConfig {
+    fn compile(&self) -> Result<RouteRules, Error> {
+        let mut regions: HashMap<String, String> = REGION_TABLE
+            .iter()
+            .map(|&(kp, at)| (kp.to_owned(), at.to_owned()))
+            .collect();
+        for (region, at_region) in &self.regions {
+            if region.is_empty() {
+                return Err(Error::config(
+                    "route.regions: a region name may not be empty",
+                ));
+            }
+            check_route_name(&format!("route.regions.{region}"), at_region)?;
+            regions.insert(region.clone(), at_region.clone());
+        }
+        let mut destinations = HashMap::new();
+        for (at_region, name) in &self.destinations {
+            let path = format!("route.destinations.{at_region}");
+            if !regions.values().any(|r| r == at_region) {
+                return Err(Error::config(format!(
+                    "{path}: no region routes to an Activity Tracker region of that name"
+                )));
+            }
+            check_route_name(&path, name)?;
+            destinations.insert(at_region.clone(), name.clone());
+        }
+        check_route_name("route.unmatched", &self.unmatched)?;
+        Ok(RouteRules::new(&regions, &destinations, &self.unmatched))
+    }
+}
+
+/// Route names reach the host's own configuration (tags, file names), so
+/// they must be visible text.
+fn check_route_name(path: &str, name: &str) -> Result<(), Error> {
+    if name.is_empty() {
+        return Err(Error::config(format!(
+            "{path}: a route name may not be empty"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::config(format!(
+            "{path}: a route name may not hold control characters"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! Errors of the core. Messages say what went wrong and where (a byte offset
+//! or a config path); an event error never quotes the event's bytes, since
+//! they may hold key material.
+
+use std::fmt;
+
+/// The class of an error; each maps to one C result code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    InvalidConfig,
+    InvalidEvent,
+    EventTooLarge,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    offset: Option<usize>,
+}
+
+impl Error {
+    pub fn config(message: impl fmt::Display) -> Error {
+        Error {
+            kind: ErrorKind::InvalidConfig,
+            message: format!("invalid config: {message}"),
+            offset: None,
+        }
+    }
+
+    /// `what` describes the fault in the project's words, never the input's.
+    pub fn event(what: &str, offset: usize) -> Error {
+        Error {
+            kind: ErrorKind::InvalidEvent,
+            message: format!("invalid event: {what} at byte {offset}"),
+            offset: Some(offset),
+        }
+    }
+
+    pub fn too_large(len: usize, limit: usize) -> Error {
+        Error {
+            kind: ErrorKind::EventTooLarge,
+            message: format!("event too large: {len} bytes, over the limit of {limit}"),
+            offset: Some(limit),
+        }
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The byte offset of an event error.
+    pub fn offset(&self) -> Option<usize> {
+        self.offset
+    }
+}

@@ -1,0 +1,163 @@
+//! The transform handle: compiled once from configuration, then shared.
+
+use std::ffi::c_char;
+
+use super::error::{report, Failure};
+use super::output::kpaudit_output;
+use super::panic::{ffi_panic_boundary, EMPTY};
+use super::result::kpaudit_result;
+use super::{kpaudit_error, slice};
+use crate::Transform;
+
+/// A compiled transform.
+///
+/// Ownership: created by `kpaudit_transform_new`, released with
+/// `kpaudit_transform_free`. Thread-safety: immutable once created; any
+/// number of threads may use one transform at the same time, each with its
+/// own `kpaudit_output` and `kpaudit_error`.
+#[allow(non_camel_case_types)]
+pub struct kpaudit_transform {
+    pub(crate) inner: Transform,
+    /// Route names with a trailing NUL, for `kpaudit_transform_route_name`.
+    route_names: Vec<Vec<u8>>,
+}
+
+const _: () = {
+    const fn shareable<T: Send + Sync>() {}
+    shareable::<kpaudit_transform>();
+};
+
+/// Builds a transform from JSON configuration (`config`, `config_len`
+/// bytes; not NUL-terminated). `config_len` 0 means the built-in Key
+/// Protect defaults, and `config` may then be NULL.
+///
+/// On success writes the new handle to `*out`; on failure leaves `*out`
+/// untouched and, if `err` is not NULL, puts the reason there (the config
+/// key's path and what was expected).
+///
+/// # Safety
+///
+/// `config` points to `config_len` readable bytes (or is NULL with
+/// `config_len` 0); `out` is NULL or writable; `err` is NULL or a live
+/// error object.
+#[no_mangle]
+pub unsafe extern "C" fn kpaudit_transform_new(
+    config: *const u8,
+    config_len: usize,
+    out: *mut *mut kpaudit_transform,
+    err: *mut kpaudit_error,
+) -> kpaudit_result {
+    report(err, || {
+        if out.is_null() {
+            return Err(Failure::null("out"));
+        }
+        // SAFETY: per the contract above.
+        let config = unsafe { slice(config, config_len) }.ok_or_else(|| Failure::null("config"))?;
+        let inner = Transform::from_json(config)?;
+        let route_names = inner
+            .route_names()
+            .iter()
+            .map(|name| {
+                let mut c = name.clone().into_bytes();
+                c.push(0);
+                c
+            })
+            .collect();
+        let handle = Box::new(kpaudit_transform { inner, route_names });
+        // SAFETY: `out` is writable per the contract; written only on success.
+        unsafe { *out = Box::into_raw(handle) };
+        Ok(())
+    })
+}
+
+/// Releases a transform. NULL is fine. No other thread may be using it.
+///
+/// # Safety
+///
+/// `t` is NULL or a pointer from `kpaudit_transform_new` not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn kpaudit_transform_free(t: *mut kpaudit_transform) {
+    ffi_panic_boundary! {
+        if !t.is_null() {
+            // SAFETY: per the contract above, it came from Box::into_raw.
+            drop(unsafe { Box::from_raw(t) });
+        }
+    }
+}
+
+/// Transforms one event (`event`, `event_len` bytes: one JSON object, not
+/// NUL-terminated) into `out`: severity set, key material stripped, route
+/// named.
+///
+/// On failure the output holds nothing of the event (data NULL and length
+/// 0, severity normal, route "", redacted 0), no byte of the event is
+/// copied anywhere, and `err` (if not NULL) says what was wrong and at
+/// which byte offset, without quoting the event. On success `err`'s message
+/// is reset to "".
+///
+/// # Safety
+///
+/// `t` is NULL or a live transform; `event` points to `event_len` readable
+/// bytes (or is NULL with `event_len` 0); `out` and `err` are NULL or live
+/// objects that no other thread is using during the call.
+#[no_mangle]
+pub unsafe extern "C" fn kpaudit_transform_event(
+    t: *const kpaudit_transform,
+    event: *const u8,
+    event_len: usize,
+    out: *mut kpaudit_output,
+    err: *mut kpaudit_error,
+) -> kpaudit_result {
+    let result = report(err, || {
+        // SAFETY: per the contract above.
+        let (t, out) = unsafe { (t.as_ref(), out.as_mut()) };
+        let t = t.ok_or_else(|| Failure::null("transform"))?;
+        let out = out.ok_or_else(|| Failure::null("out"))?;
+        // SAFETY: per the contract above.
+        let event = unsafe { slice(event, event_len) }.ok_or_else(|| Failure::null("event"))?;
+        t.inner.transform(event, &mut out.inner)?;
+        Ok(())
+    });
+    if result != kpaudit_result::KPAUDIT_OK {
+        // Whatever failed (NULL argument, bad event, panic), the output
+        // must not show a previous event or a partial one.
+        // SAFETY: per the contract above.
+        if let Some(out) = unsafe { out.as_mut() } {
+            ffi_panic_boundary! { out.inner.reset() }
+        }
+    }
+    result
+}
+
+/// How many route names the transform can produce (at least 1: the
+/// unmatched route). 0 for NULL.
+///
+/// # Safety
+///
+/// `t` is NULL or a live transform.
+#[no_mangle]
+pub unsafe extern "C" fn kpaudit_transform_route_count(t: *const kpaudit_transform) -> usize {
+    ffi_panic_boundary! {
+        // SAFETY: per the contract above.
+        unsafe { t.as_ref() }.map_or(0, |t| t.route_names.len())
+    }
+}
+
+/// The route name at `index` (0 is the unmatched route), NUL-terminated,
+/// valid as long as the transform; "" for NULL or an index out of range.
+/// Hosts use it to open every destination up front.
+///
+/// # Safety
+///
+/// `t` is NULL or a live transform.
+#[no_mangle]
+pub unsafe extern "C" fn kpaudit_transform_route_name(
+    t: *const kpaudit_transform,
+    index: usize,
+) -> *const c_char {
+    ffi_panic_boundary! {
+        // SAFETY: per the contract above.
+        let name = unsafe { t.as_ref() }.and_then(|t| t.route_names.get(index));
+        name.map_or(EMPTY, Vec::as_slice).as_ptr().cast()
+    }
+}

@@ -1,0 +1,25 @@
+//! kpaudit: a transform for IBM Cloud Key Protect activity-tracking events.
+//!
+//! For each raw event (one JSON object) it sets `severity` from the action
+//! and the HTTP status, strips key material at any depth, and names the
+//! route matched to the region of the Key Protect instance that produced it.
+//!
+//! The core (everything but [`ffi`]) is plain Rust: build a [`Transform`]
+//! once from configuration, then run [`Transform::transform`] on each event
+//! with a reused [`Output`]. The [`ffi`] module is the C ABI over it,
+//! declared in `include/kpaudit.h`.
+
+pub mod config;
+pub mod error;
+pub mod ffi;
+mod json;
+pub mod redact;
+pub mod route;
+mod scan;
+pub mod severity;
+mod transform;
+
+pub use config::Config;
+pub use error::{Error, ErrorKind};
+pub use severity::Severity;
+pub use transform::{Output, Transform};

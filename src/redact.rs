@@ -1,0 +1,82 @@
+//! Which members carry key material, and what becomes of them.
+
+/// Names of members that carry key material in the Key Protect API. They are
+/// always stripped; configuration can only add to them.
+pub const KEY_MATERIAL: &[&str] = &[
+    "payload",
+    "encryptedNonce",
+    "iv",
+    "plaintext",
+    "ciphertext",
+    "aad",
+    "nonce",
+    "authorization",
+];
+
+/// What happens to a key-material member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RedactMode {
+    /// The whole member goes.
+    Remove,
+    /// The value is replaced by this string (already a JSON string literal,
+    /// quotes included).
+    Mask(Vec<u8>),
+}
+
+/// The set of key-material names, matched after JSON unescaping and without
+/// regard to ASCII case.
+#[derive(Clone, Debug)]
+pub struct KeyMaterial {
+    /// Lower-cased names grouped by length: most keys are rejected by one
+    /// length check without comparing any bytes.
+    by_len: Vec<Vec<Box<[u8]>>>,
+    pub mode: RedactMode,
+}
+
+impl KeyMaterial {
+    pub fn new<'a>(extra: impl IntoIterator<Item = &'a str>, mode: RedactMode) -> KeyMaterial {
+        let mut by_len: Vec<Vec<Box<[u8]>>> = Vec::new();
+        for name in KEY_MATERIAL.iter().copied().chain(extra) {
+            let lower: Box<[u8]> = name.as_bytes().to_ascii_lowercase().into();
+            if by_len.len() <= lower.len() {
+                by_len.resize(lower.len() + 1, Vec::new());
+            }
+            if !by_len[lower.len()].contains(&lower) {
+                by_len[lower.len()].push(lower);
+            }
+        }
+        KeyMaterial { by_len, mode }
+    }
+
+    /// Whether an (unescaped) member name is key material.
+    #[inline]
+    pub fn contains(&self, name: &[u8]) -> bool {
+        match self.by_len.get(name.len()) {
+            Some(names) => names.iter().any(|n| n.eq_ignore_ascii_case(name)),
+            None => false,
+        }
+    }
+}
+
+/// Whether a name is one of the built-in key-material names.
+pub fn is_builtin(name: &str) -> bool {
+    KEY_MATERIAL.iter().any(|k| k.eq_ignore_ascii_case(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_ignoring_ascii_case_only() {
+        let km = KeyMaterial::new(["secretValue"], RedactMode::Remove);
+        assert!(km.contains(b"payload"));
+        assert!(km.contains(b"PayLoad"));
+        assert!(km.contains(b"ENCRYPTEDNONCE"));
+        assert!(km.contains(b"secretvalue"));
+        assert!(!km.contains(b"payloads"));
+        assert!(!km.contains(b"pay"));
+        assert!(!km.contains("p\u{e1}yload".as_bytes()));
+        assert!(!km.contains(b""));
+    }
+}

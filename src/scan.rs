@@ -1,0 +1,647 @@
+//! The event scanner: one pass over an event's bytes that validates the JSON
+//! in full, copies untouched spans to the output as they are, drops or masks
+//! key-material members at any depth, and notes where the few values that
+//! decide severity and route are. It never builds a tree of the event, so
+//! numbers, escapes, member order and duplicates pass through as written.
+
+use crate::error::Error;
+use crate::json;
+use crate::redact::{KeyMaterial, RedactMode};
+
+/// Where a value the transform reads was found (the last occurrence wins,
+/// as in the JSON readers downstream).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Capture {
+    #[default]
+    Missing,
+    Null,
+    /// The body of a string literal, without its quotes.
+    Str {
+        start: usize,
+        end: usize,
+        escaped: bool,
+    },
+    Num {
+        start: usize,
+        end: usize,
+    },
+    /// A boolean, object or array.
+    Other,
+}
+
+/// The values the transform reads, by position in `Captures::0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Action = 0,
+    LogSourceCrn = 1,
+    ReasonCode = 2,
+    TargetId = 3,
+    RequestUri = 4,
+}
+
+pub type Captures = [Capture; 5];
+
+/// What the scan found, for the transform to decide on and assemble.
+#[derive(Debug)]
+pub struct Scanned {
+    pub captures: Captures,
+    /// Output offsets where the value of the first top-level `severity`
+    /// (and route field) member goes; `None` when the event had none.
+    pub severity_hole: Option<usize>,
+    pub route_hole: Option<usize>,
+    /// Whether the output's top-level object has any member left.
+    pub has_members: bool,
+    pub redacted: u32,
+}
+
+/// The parts of a compiled transform the scanner needs.
+pub struct Plan<'a> {
+    pub key_material: &'a KeyMaterial,
+    /// The unescaped name of the top-level member the route is written to.
+    pub route_field: Option<&'a [u8]>,
+    pub max_depth: usize,
+}
+
+/// Buffers reused from event to event, so that steady state allocates nothing.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    stack: Vec<Frame>,
+    key: Vec<u8>,
+}
+
+/// Which values the members of an object hold for the transform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Context {
+    Plain,
+    Top,
+    Reason,
+    Target,
+    Request,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    is_object: bool,
+    /// Inside a value that is being dropped or replaced: no more edits.
+    inert: bool,
+    /// Some member of this object is (so far) in the output.
+    kept: bool,
+    /// The value of the current member is not copied: at its end, copying
+    /// resumes after it.
+    skip_value: bool,
+    context: Context,
+    /// Input offset of the last comma between members of this object.
+    last_comma: usize,
+}
+
+/// What the transform reads from a member.
+enum Read {
+    Value(Field),
+    /// An object holding a value the transform reads.
+    Object(Context, Field),
+}
+
+fn read_of(context: Context, name: &[u8]) -> Option<Read> {
+    match (context, name) {
+        (Context::Top, b"action") => Some(Read::Value(Field::Action)),
+        (Context::Top, b"logSourceCRN") => Some(Read::Value(Field::LogSourceCrn)),
+        (Context::Top, b"reason") => Some(Read::Object(Context::Reason, Field::ReasonCode)),
+        (Context::Top, b"target") => Some(Read::Object(Context::Target, Field::TargetId)),
+        (Context::Top, b"requestData") => Some(Read::Object(Context::Request, Field::RequestUri)),
+        (Context::Reason, b"reasonCode") => Some(Read::Value(Field::ReasonCode)),
+        (Context::Target, b"id") => Some(Read::Value(Field::TargetId)),
+        (Context::Request, b"requestURI") => Some(Read::Value(Field::RequestUri)),
+        _ => None,
+    }
+}
+
+/// What becomes of a member in the output.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Edit {
+    Keep,
+    Redact,
+    Severity,
+    RouteField,
+}
+
+enum State {
+    ObjectFirst,
+    Member,
+    ArrayFirst,
+    Value,
+    AfterValue,
+}
+
+struct Scanner<'i, 'o> {
+    input: &'i [u8],
+    pos: usize,
+    out: &'o mut Vec<u8>,
+    /// Input bytes from here on are not yet in the output.
+    copy_from: usize,
+    stack: &'o mut Vec<Frame>,
+    key: &'o mut Vec<u8>,
+    plan: &'o Plan<'o>,
+    captures: Captures,
+    /// Where the value about to be scanned is recorded, if anywhere.
+    capture_into: Option<Field>,
+    /// The context of the object about to be scanned, if it is one.
+    child_context: Context,
+    severity_hole: Option<usize>,
+    route_hole: Option<usize>,
+    redacted: u32,
+}
+
+/// Scans `input` (already checked for size), writing the edited event to
+/// `out` without the severity and route values, which the caller inserts at
+/// the holes. On error `out` holds partial output the caller must discard.
+pub fn scan(
+    input: &[u8],
+    plan: &Plan<'_>,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> Result<Scanned, Error> {
+    if let Err(e) = std::str::from_utf8(input) {
+        return Err(Error::event("invalid UTF-8", e.valid_up_to()));
+    }
+    scratch.stack.clear();
+    let mut s = Scanner {
+        input,
+        pos: 0,
+        out,
+        copy_from: 0,
+        stack: &mut scratch.stack,
+        key: &mut scratch.key,
+        plan,
+        captures: Captures::default(),
+        capture_into: None,
+        child_context: Context::Plain,
+        severity_hole: None,
+        route_hole: None,
+        redacted: 0,
+    };
+    let has_members = s.run()?;
+    Ok(Scanned {
+        captures: s.captures,
+        severity_hole: s.severity_hole,
+        route_hole: s.route_hole,
+        has_members,
+        redacted: s.redacted,
+    })
+}
+
+impl Scanner<'_, '_> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.input.get(self.pos).copied()
+    }
+
+    #[inline]
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    #[inline]
+    fn flush(&mut self, to: usize) {
+        debug_assert!(self.copy_from <= to);
+        self.out.extend_from_slice(&self.input[self.copy_from..to]);
+        self.copy_from = to;
+    }
+
+    fn unexpected(&self, expected: &str) -> Error {
+        match self.peek() {
+            None => Error::event(
+                &format!("unexpected end of input, expected {expected}"),
+                self.pos,
+            ),
+            Some(_) => Error::event(&format!("expected {expected}"), self.pos),
+        }
+    }
+
+    /// Runs to the end of the top-level object; returns whether any of its
+    /// members is left in the output.
+    fn run(&mut self) -> Result<bool, Error> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b'{') => {}
+            None => return Err(Error::event("empty event", self.pos)),
+            Some(b) => {
+                let what = match b {
+                    b'[' => "the event is an array, not a JSON object",
+                    b'"' => "the event is a string, not a JSON object",
+                    b'-' | b'0'..=b'9' => "the event is a number, not a JSON object",
+                    b't' | b'f' => "the event is a boolean, not a JSON object",
+                    b'n' => "the event is null, not a JSON object",
+                    _ => "unexpected character, expected a JSON object",
+                };
+                return Err(Error::event(what, self.pos));
+            }
+        }
+        self.copy_from = self.pos;
+        self.pos += 1;
+        self.push(true, Context::Top)?;
+        let mut state = State::ObjectFirst;
+        loop {
+            state = match state {
+                State::ObjectFirst => {
+                    self.skip_ws();
+                    if self.peek() == Some(b'}') {
+                        match self.close()? {
+                            Some(kept) => return Ok(kept),
+                            None => State::AfterValue,
+                        }
+                    } else {
+                        State::Member
+                    }
+                }
+                State::Member => {
+                    self.skip_ws();
+                    self.member()?;
+                    State::Value
+                }
+                State::ArrayFirst => {
+                    self.skip_ws();
+                    if self.peek() == Some(b']') {
+                        match self.close()? {
+                            Some(kept) => return Ok(kept),
+                            None => State::AfterValue,
+                        }
+                    } else {
+                        State::Value
+                    }
+                }
+                State::Value => self.value()?,
+                State::AfterValue => {
+                    let pos = self.pos;
+                    let frame = self
+                        .stack
+                        .last_mut()
+                        .expect("a value is inside a container");
+                    if frame.skip_value {
+                        frame.skip_value = false;
+                        self.copy_from = pos;
+                    }
+                    let is_object = frame.is_object;
+                    self.skip_ws();
+                    match (is_object, self.peek()) {
+                        (true, Some(b',')) => {
+                            let frame = self.stack.last_mut().expect("inside an object");
+                            frame.last_comma = self.pos;
+                            if !frame.kept && !frame.inert {
+                                // Every member so far was dropped: so is this comma.
+                                self.copy_from = self.pos + 1;
+                            }
+                            self.pos += 1;
+                            State::Member
+                        }
+                        (false, Some(b',')) => {
+                            self.pos += 1;
+                            State::Value
+                        }
+                        (true, Some(b'}')) | (false, Some(b']')) => match self.close()? {
+                            Some(kept) => return Ok(kept),
+                            None => State::AfterValue,
+                        },
+                        (true, _) => {
+                            return Err(self.unexpected("',' or '}' after an object member"))
+                        }
+                        (false, _) => {
+                            return Err(self.unexpected("',' or ']' after an array element"))
+                        }
+                    }
+                }
+            };
+        }
+    }
+
+    fn push(&mut self, is_object: bool, context: Context) -> Result<(), Error> {
+        if self.stack.len() >= self.plan.max_depth {
+            return Err(Error::event(
+                &format!("nesting deeper than {} levels", self.plan.max_depth),
+                self.pos,
+            ));
+        }
+        let inert = match self.stack.last() {
+            Some(parent) => parent.inert || parent.skip_value,
+            None => false,
+        };
+        self.stack.push(Frame {
+            is_object,
+            inert,
+            kept: false,
+            skip_value: false,
+            context,
+            last_comma: 0,
+        });
+        Ok(())
+    }
+
+    /// Closes the container whose closing bracket is at `pos`. Returns
+    /// `Some(kept)` when that was the top-level object.
+    fn close(&mut self) -> Result<Option<bool>, Error> {
+        let frame = self.stack.pop().expect("closing an open container");
+        if self.stack.is_empty() {
+            let end = self.pos;
+            self.pos += 1;
+            self.skip_ws();
+            if self.pos != self.input.len() {
+                return Err(Error::event("unexpected data after the event", self.pos));
+            }
+            // The caller appends what is missing before the closing brace.
+            self.flush(end);
+            return Ok(Some(frame.kept));
+        }
+        self.pos += 1;
+        Ok(None)
+    }
+
+    /// Scans a member's name and colon and decides what becomes of it.
+    fn member(&mut self) -> Result<(), Error> {
+        if self.peek() != Some(b'"') {
+            return Err(self.unexpected("a member name"));
+        }
+        let key_start = self.pos;
+        let escaped = self.string()?;
+        let input = self.input;
+        let key_body = &input[key_start + 1..self.pos - 1];
+        self.skip_ws();
+        if self.peek() != Some(b':') {
+            return Err(self.unexpected("':' after a member name"));
+        }
+        self.pos += 1;
+        self.skip_ws();
+        let value_start = self.pos;
+
+        let frame = *self.stack.last().expect("inside an object");
+        // Names are compared as a JSON reader sees them, after unescaping.
+        let mut key = std::mem::take(self.key);
+        let name: &[u8] = if escaped {
+            json::unescape(key_body, &mut key);
+            &key
+        } else {
+            key_body
+        };
+        let read = read_of(frame.context, name);
+        let edit = if frame.inert {
+            Edit::Keep
+        } else {
+            self.edit_of(frame.context, name)
+        };
+        *self.key = key;
+
+        self.capture_into = None;
+        self.child_context = Context::Plain;
+        match read {
+            None => {}
+            Some(Read::Value(field)) => self.capture_into = Some(field),
+            Some(Read::Object(context, field)) => {
+                // A later occurrence of the member replaces what an earlier one said.
+                self.child_context = context;
+                self.captures[field as usize] = Capture::Missing;
+            }
+        }
+        if frame.inert {
+            return Ok(());
+        }
+        match edit {
+            Edit::Keep => self.stack.last_mut().expect("inside an object").kept = true,
+            Edit::Redact => {
+                self.redacted = self.redacted.saturating_add(1);
+                match &self.plan.key_material.mode {
+                    RedactMode::Remove => self.drop_member(frame, key_start),
+                    RedactMode::Mask(mask) => {
+                        self.flush(value_start);
+                        self.out.extend_from_slice(mask);
+                        self.keep_skipping_value();
+                    }
+                }
+            }
+            Edit::Severity | Edit::RouteField => {
+                let hole = match edit {
+                    Edit::Severity => &mut self.severity_hole,
+                    _ => &mut self.route_hole,
+                };
+                if hole.is_none() {
+                    *hole = Some(self.out.len() + (value_start - self.copy_from));
+                    self.flush(value_start);
+                    self.keep_skipping_value();
+                } else {
+                    // The output holds one such member: later ones go.
+                    self.drop_member(frame, key_start);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn edit_of(&self, context: Context, name: &[u8]) -> Edit {
+        if self.plan.key_material.contains(name) {
+            Edit::Redact
+        } else if context != Context::Top {
+            Edit::Keep
+        } else if name == b"severity" {
+            Edit::Severity
+        } else if Some(name) == self.plan.route_field {
+            Edit::RouteField
+        } else {
+            Edit::Keep
+        }
+    }
+
+    /// Leaves the member out of the output: with the comma before it when a
+    /// member before it stays, else with the comma after it (see `run`).
+    fn drop_member(&mut self, frame: Frame, key_start: usize) {
+        let to = if frame.kept {
+            frame.last_comma
+        } else {
+            key_start
+        };
+        self.flush(to);
+        self.stack.last_mut().expect("inside an object").skip_value = true;
+    }
+
+    fn keep_skipping_value(&mut self) {
+        let frame = self.stack.last_mut().expect("inside an object");
+        frame.kept = true;
+        frame.skip_value = true;
+    }
+
+    fn record(&mut self, capture: Capture) {
+        if let Some(field) = self.capture_into.take() {
+            self.captures[field as usize] = capture;
+        }
+    }
+
+    fn value(&mut self) -> Result<State, Error> {
+        let child_context = std::mem::replace(&mut self.child_context, Context::Plain);
+        self.skip_ws();
+        match self.peek() {
+            Some(b'{') => {
+                self.record(Capture::Other);
+                self.push(true, child_context)?;
+                self.pos += 1;
+                return Ok(State::ObjectFirst);
+            }
+            Some(b'[') => {
+                self.record(Capture::Other);
+                self.push(false, Context::Plain)?;
+                self.pos += 1;
+                return Ok(State::ArrayFirst);
+            }
+            Some(b'"') => {
+                let start = self.pos + 1;
+                let escaped = self.string()?;
+                self.record(Capture::Str {
+                    start,
+                    end: self.pos - 1,
+                    escaped,
+                });
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.pos;
+                self.number()?;
+                self.record(Capture::Num {
+                    start,
+                    end: self.pos,
+                });
+            }
+            Some(b't') => {
+                self.literal(b"true")?;
+                self.record(Capture::Other);
+            }
+            Some(b'f') => {
+                self.literal(b"false")?;
+                self.record(Capture::Other);
+            }
+            Some(b'n') => {
+                self.literal(b"null")?;
+                self.record(Capture::Null);
+            }
+            _ => return Err(self.unexpected("a value")),
+        }
+        Ok(State::AfterValue)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), Error> {
+        if self.input[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(Error::event("invalid literal", self.pos))
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Result<(), Error> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return Err(Error::event("invalid number", start)),
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return Err(Error::event("invalid number: no digit after '.'", start));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return Err(Error::event(
+                    "invalid number: no digit in the exponent",
+                    start,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Scans a string literal starting at its opening quote; leaves `pos`
+    /// after the closing quote. Returns whether it holds any escape.
+    fn string(&mut self) -> Result<bool, Error> {
+        let start = self.pos;
+        self.pos += 1;
+        let mut escaped = false;
+        loop {
+            let rest = &self.input[self.pos..];
+            let Some(i) = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            else {
+                return Err(Error::event("unterminated string", start));
+            };
+            self.pos += i;
+            match rest[i] {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(escaped);
+                }
+                b'\\' => {
+                    escaped = true;
+                    self.escape()?;
+                }
+                _ => return Err(Error::event("control character in a string", self.pos)),
+            }
+        }
+    }
+
+    /// Validates one escape sequence at `pos` (the backslash).
+    fn escape(&mut self) -> Result<(), Error> {
+        let at = self.pos;
+        match self.input.get(at + 1) {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                self.pos += 2;
+                Ok(())
+            }
+            Some(b'u') => {
+                let unit = self.hex_escape(at)?;
+                match unit {
+                    0xD800..=0xDBFF => {
+                        if self.input.get(self.pos) == Some(&b'\\')
+                            && self.input.get(self.pos + 1) == Some(&b'u')
+                        {
+                            let low_at = self.pos;
+                            let low = self.hex_escape(low_at)?;
+                            if (0xDC00..=0xDFFF).contains(&low) {
+                                return Ok(());
+                            }
+                        }
+                        Err(Error::event("unpaired surrogate escape", at))
+                    }
+                    0xDC00..=0xDFFF => Err(Error::event("unpaired surrogate escape", at)),
+                    _ => Ok(()),
+                }
+            }
+            _ => Err(Error::event("invalid escape in a string", at)),
+        }
+    }
+
+    /// Reads `\uXXXX` at `at`; leaves `pos` after it.
+    fn hex_escape(&mut self, at: usize) -> Result<u32, Error> {
+        let digits = self.input.get(at + 2..at + 6);
+        match digits {
+            Some(d) if d.iter().all(|&h| json::hex_value(h).is_some()) => {
+                self.pos = at + 6;
+                Ok(json::hex4(d))
+            }
+            _ => Err(Error::event("invalid \\u escape in a string", at)),
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! A compiled transform: configuration turned into lookup tables once, then
+//! run on each event.
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::json;
+use crate::redact::KeyMaterial;
+use crate::route::{RouteRules, Source};
+use crate::scan::{self, Capture, Captures, Field, Plan, Scratch};
+use crate::severity::{Severity, SeverityRules};
+
+/// The compiled transform. Immutable once built; share it between threads.
+#[derive(Debug)]
+pub struct Transform {
+    severity: SeverityRules,
+    routes: RouteRules,
+    /// Each route name as a JSON string literal, by route index.
+    route_literals: Vec<Vec<u8>>,
+    key_material: KeyMaterial,
+    /// The top-level member the route is written to: its name, and the
+    /// `"name":` text appended when the event lacks it.
+    route_field: Option<(Vec<u8>, Vec<u8>)>,
+    max_event_bytes: usize,
+    max_depth: usize,
+}
+
+/// The result of one event, reused from event to event so that steady state
+/// allocates nothing. Use it from one thread at a time.
+#[derive(Debug, Default)]
+pub struct Output {
+    data: Vec<u8>,
+    severity: Severity,
+    route_index: usize,
+    /// The route name with a trailing NUL, so a C host can borrow it.
+    route: Vec<u8>,
+    redacted: u32,
+    scratch: Scratch,
+    /// Unescaped copies of the values read, when they held escapes.
+    unescaped: [Vec<u8>; 4],
+}
+
+impl Output {
+    pub fn new() -> Output {
+        Output::default()
+    }
+
+    /// The transformed event; empty after a failure.
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    pub fn severity(&self) -> Severity {
+        self.severity
+    }
+
+    /// The route name; empty after a failure.
+    pub fn route(&self) -> &str {
+        let name = self.route.strip_suffix(b"\0").unwrap_or(&self.route);
+        std::str::from_utf8(name).unwrap_or("")
+    }
+
+    /// The route name followed by a NUL byte (just the NUL after a failure).
+    pub fn route_with_nul(&self) -> &[u8] {
+        if self.route.is_empty() {
+            b"\0"
+        } else {
+            &self.route
+        }
+    }
+
+    /// The index of the route in `Transform::route_names`.
+    pub fn route_index(&self) -> usize {
+        self.route_index
+    }
+
+    /// Members removed or masked.
+    pub fn redacted(&self) -> u32 {
+        self.redacted
+    }
+
+    /// Forgets the last result, as after a failed call.
+    pub fn reset(&mut self) {
+        self.data.clear();
+        self.severity = Severity::Normal;
+        self.route_index = 0;
+        self.route.clear();
+        self.redacted = 0;
+    }
+}
+
+impl Transform {
+    /// Builds a transform from JSON configuration text; empty text means
+    /// the built-in Key Protect defaults.
+    pub fn from_json(config: &[u8]) -> Result<Transform, Error> {
+        let config = if config.is_empty() {
+            Config::default()
+        } else {
+            Config::from_json(config)?
+        };
+        Transform::new(&config)
+    }
+
+    /// Compiles a configuration, checking what the field types cannot.
+    pub fn new(config: &Config) -> Result<Transform, Error> {
+        let compiled = config.compile()?;
+        let route_literals = compiled
+            .routes
+            .names()
+            .iter()
+            .map(|name| json::string_literal(name))
+            .collect();
+        let route_field = compiled.route_field.map(|name| {
+            let mut prefix = json::string_literal(&name);
+            prefix.push(b':');
+            (name.into_bytes(), prefix)
+        });
+        Ok(Transform {
+            severity: compiled.severity,
+            routes: compiled.routes,
+            route_literals,
+            key_material: compiled.key_material,
+            route_field,
+            max_event_bytes: compiled.max_event_bytes,
+            max_depth: compiled.max_depth,
+        })
+    }
+
+    /// Every route name this transform can produce, the unmatched route first.
+    pub fn route_names(&self) -> &[String] {
+        self.routes.names()
+    }
+
+    pub fn max_event_bytes(&self) -> usize {
+        self.max_event_bytes
+    }
+
+    /// Transforms one event into `out`. On error `out` holds nothing of the
+    /// event (see `Output::reset`) and the error quotes none of its bytes.
+    pub fn transform(&self, event: &[u8], out: &mut Output) -> Result<(), Error> {
+        let result = self.transform_into(event, out);
+        if result.is_err() {
+            out.reset();
+        }
+        result
+    }
+
+    fn transform_into(&self, event: &[u8], out: &mut Output) -> Result<(), Error> {
+        if event.len() > self.max_event_bytes {
+            return Err(Error::too_large(event.len(), self.max_event_bytes));
+        }
+        let plan = Plan {
+            key_material: &self.key_material,
+            route_field: self.route_field.as_ref().map(|(name, _)| name.as_slice()),
+            max_depth: self.max_depth,
+        };
+        out.data.clear();
+        out.data.reserve(event.len() + 64);
+        let scanned = scan::scan(event, &plan, &mut out.scratch, &mut out.data)?;
+
+        let [action_buf, code_buf, route_buf, _] = &mut out.unescaped;
+        let action = text(event, scanned.captures[Field::Action as usize], action_buf);
+        let status = status_code(
+            event,
+            scanned.captures[Field::ReasonCode as usize],
+            code_buf,
+        );
+        let severity = self.severity.decide(action, status);
+        let route_index = self.route_of(event, &scanned.captures, route_buf);
+
+        let data = &mut out.data;
+        let mut has_members = scanned.has_members;
+        let sev_literal = severity_literal(severity);
+        let route_literal = &self.route_literals[route_index];
+        if scanned.severity_hole.is_none() {
+            if has_members {
+                data.push(b',');
+            }
+            data.extend_from_slice(b"\"severity\":");
+            data.extend_from_slice(sev_literal);
+            has_members = true;
+        }
+        if let Some((_, prefix)) = &self.route_field {
+            if scanned.route_hole.is_none() {
+                if has_members {
+                    data.push(b',');
+                }
+                data.extend_from_slice(prefix);
+                data.extend_from_slice(route_literal);
+            }
+        }
+        data.push(b'}');
+        // Fill the holes left for replaced values, the later one first so
+        // that the earlier offset stays right.
+        let mut holes = [
+            (scanned.severity_hole, sev_literal),
+            (scanned.route_hole, route_literal.as_slice()),
+        ];
+        holes.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+        for (at, bytes) in holes {
+            if let Some(at) = at {
+                insert(data, at, bytes);
+            }
+        }
+
+        out.severity = severity;
+        out.route_index = route_index;
+        out.route.clear();
+        out.route
+            .extend_from_slice(self.routes.name(route_index).as_bytes());
+        out.route.push(0);
+        out.redacted = scanned.redacted;
+        Ok(())
+    }
+
+    fn route_of(&self, event: &[u8], captures: &Captures, buf: &mut Vec<u8>) -> usize {
+        // Fallback happens only past a missing or null field, so at most
+        // one of the three needs its text.
+        let order = [Field::LogSourceCrn, Field::TargetId, Field::RequestUri];
+        let mut sources = [Source::Missing; 3];
+        for (i, field) in order.into_iter().enumerate() {
+            match captures[field as usize] {
+                Capture::Missing | Capture::Null => continue,
+                Capture::Str { .. } => {
+                    let t = text(event, captures[field as usize], buf);
+                    sources[i] = Source::Text(t.unwrap_or_default());
+                }
+                Capture::Num { .. } | Capture::Other => sources[i] = Source::Other,
+            }
+            break;
+        }
+        self.routes.route(sources[0], sources[1], sources[2])
+    }
+}
+
+fn severity_literal(severity: Severity) -> &'static [u8] {
+    match severity {
+        Severity::Normal => b"\"normal\"",
+        Severity::Warning => b"\"warning\"",
+        Severity::Critical => b"\"critical\"",
+    }
+}
+
+/// The text of a captured string, unescaped into `buf` when it must be.
+fn text<'a>(event: &'a [u8], capture: Capture, buf: &'a mut Vec<u8>) -> Option<&'a [u8]> {
+    match capture {
+        Capture::Str {
+            start,
+            end,
+            escaped: false,
+        } => Some(&event[start..end]),
+        Capture::Str {
+            start,
+            end,
+            escaped: true,
+        } => {
+            json::unescape(&event[start..end], buf);
+            Some(buf)
+        }
+        _ => None,
+    }
+}
+
+/// `reasonCode` as a status: a JSON integer literal or a string of ASCII
+/// digits; anything else (fractions, signs, spaces, other types) is none.
+fn status_code(event: &[u8], capture: Capture, buf: &mut Vec<u8>) -> Option<u64> {
+    let digits = match capture {
+        Capture::Num { start, end } => &event[start..end],
+        Capture::Str { .. } => text(event, capture, buf)?,
+        _ => return None,
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |acc, &d| {
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
+/// Inserts `bytes` at `at`, moving the tail once.
+fn insert(data: &mut Vec<u8>, at: usize, bytes: &[u8]) {
+    let old_len = data.len();
+    data.resize(old_len + bytes.len(), 0);
+    data.copy_within(at..old_len, at + bytes.len());
+    data[at..at + bytes.len()].copy_from_slice(bytes);
+}

@@ -1,0 +1,114 @@
+//! A simple reference implementation of the transform on built-in defaults,
+//! on a serde_json `Value` tree. It is slow and loses numbers' spelling and
+//! duplicate members, but it is easy to check by eye: the fast engine must
+//! agree with it on severity, route, redaction count and output value.
+#![allow(dead_code)]
+
+use kpaudit::redact::KEY_MATERIAL;
+use kpaudit::route::{crn_location, uri_location, REGION_TABLE};
+use kpaudit::severity::{other_spelling, ACTION_TABLE, STATUS_TABLE};
+use kpaudit::Severity;
+use serde_json::{Map, Value};
+
+#[derive(Debug, PartialEq)]
+pub struct RefResult {
+    pub value: Value,
+    pub severity: Severity,
+    pub route: String,
+    pub redacted: u32,
+}
+
+/// `None` where the event is not a JSON object.
+pub fn reference(event: &[u8]) -> Option<RefResult> {
+    let mut value: Value = serde_json::from_slice(event).ok()?;
+    let obj = value.as_object_mut()?;
+    let severity = severity(obj);
+    let route = route(obj);
+    let mut redacted = 0;
+    strip(obj, &mut redacted);
+    obj.insert("severity".into(), Value::String(severity.as_str().into()));
+    Some(RefResult {
+        value,
+        severity,
+        route,
+        redacted,
+    })
+}
+
+fn severity(obj: &Map<String, Value>) -> Severity {
+    let action = obj.get("action").and_then(Value::as_str).and_then(|a| {
+        ACTION_TABLE
+            .iter()
+            .find(|(name, _)| *name == a || Some(*name) == other_spelling(a))
+            .map(|&(_, s)| s)
+    });
+    let code = obj
+        .get("reason")
+        .and_then(|r| r.get("reasonCode"))
+        .and_then(|c| match c {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                s.parse::<u64>().ok()
+            }
+            _ => None,
+        });
+    let status = code.and_then(|c| {
+        STATUS_TABLE
+            .iter()
+            .find(|&&(s, _)| u64::from(s) == c)
+            .map(|&(_, s)| s)
+    });
+    action
+        .unwrap_or(Severity::Normal)
+        .max(status.unwrap_or(Severity::Normal))
+}
+
+fn route(obj: &Map<String, Value>) -> String {
+    let present = |v: Option<&Value>| v.filter(|v| !v.is_null()).cloned();
+    let crn = present(obj.get("logSourceCRN"));
+    let target = present(obj.get("target").and_then(|t| t.get("id")));
+    let uri = present(obj.get("requestData").and_then(|r| r.get("requestURI")));
+    let location: Option<String> = match (crn, target, uri) {
+        (Some(v), _, _) | (None, Some(v), _) => v
+            .as_str()
+            .and_then(|s| crn_location(s.as_bytes()))
+            .map(|l| String::from_utf8(l.to_vec()).unwrap()),
+        (None, None, Some(v)) => v
+            .as_str()
+            .and_then(|s| uri_location(s.as_bytes()))
+            .map(|l| String::from_utf8(l.to_vec()).unwrap()),
+        (None, None, None) => None,
+    };
+    let Some(location) = location else {
+        return "unmatched".into();
+    };
+    let region_of = |l: &str| REGION_TABLE.iter().find(|(r, _)| *r == l).map(|(_, at)| *at);
+    if let Some(at) = region_of(&location) {
+        return at.into();
+    }
+    if let Some((region, zone)) = location.rsplit_once('-') {
+        if !zone.is_empty() && zone.bytes().all(|b| b.is_ascii_digit()) {
+            if let Some(at) = region_of(region) {
+                return at.into();
+            }
+        }
+    }
+    "unmatched".into()
+}
+
+fn strip(obj: &mut Map<String, Value>, redacted: &mut u32) {
+    let before = obj.len();
+    obj.retain(|k, _| !KEY_MATERIAL.iter().any(|m| m.eq_ignore_ascii_case(k)));
+    *redacted += (before - obj.len()) as u32;
+    for v in obj.values_mut() {
+        strip_value(v, redacted);
+    }
+}
+
+fn strip_value(v: &mut Value, redacted: &mut u32) {
+    match v {
+        Value::Object(o) => strip(o, redacted),
+        Value::Array(a) => a.iter_mut().for_each(|v| strip_value(v, redacted)),
+        _ => {}
+    }
+}
