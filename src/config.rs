@@ -163,6 +163,7 @@ pub(crate) struct Compiled {
 impl Config {
     /// Parses configuration text. Errors name the offending key's path.
     pub fn from_json(text: &[u8]) -> Result<Config, Error> {
+        require_objects(text)?;
         let mut de = serde_json::Deserializer::from_slice(text);
         let config: Config = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
@@ -328,6 +329,27 @@ impl RouteConfig {
         check_route_name("route.unmatched", &self.unmatched)?;
         Ok(RouteRules::new(&regions, &destinations, &self.unmatched))
     }
+}
+
+/// serde would also read a section from a JSON array (its fields in
+/// order); a config written that way is a mistake, so sections must be
+/// objects.
+fn require_objects(text: &[u8]) -> Result<(), Error> {
+    // Text that is not JSON at all gets serde's own message later.
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(text) else {
+        return Ok(());
+    };
+    let Some(root) = value.as_object() else {
+        return Err(Error::config("expected a JSON object"));
+    };
+    for section in ["severity", "redact", "route", "limits"] {
+        if let Some(v) = root.get(section) {
+            if !v.is_object() {
+                return Err(Error::config(format!("{section}: expected a JSON object")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Route names reach the host's own configuration (tags, file names), so

@@ -82,6 +82,10 @@ fn names_inside_a_removed_value_are_not_counted_again() {
     let d = run(r#"{"payload":{"iv":1,"nonce":[{"aad":2}]},"k":1}"#);
     assert_eq!(d.json, r#"{"k":1,"severity":"normal"}"#);
     assert_eq!(d.redacted, 1);
+    // A replaced or dropped `severity` value is removed as a whole too.
+    let d = run(r#"{"severity":{"iv":"A"},"k":1,"severity":[{"payload":"B"}]}"#);
+    assert_eq!(d.json, r#"{"severity":"normal","k":1}"#);
+    assert_eq!(d.redacted, 0);
 }
 
 #[test]

@@ -8,6 +8,7 @@ use kpaudit::redact::KEY_MATERIAL;
 use kpaudit::route::{crn_location, uri_location, REGION_TABLE};
 use kpaudit::severity::{other_spelling, ACTION_TABLE, STATUS_TABLE};
 use kpaudit::Severity;
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 #[derive(Debug, PartialEq)]
@@ -24,8 +25,11 @@ pub fn reference(event: &[u8]) -> Option<RefResult> {
     let obj = value.as_object_mut()?;
     let severity = severity(obj);
     let route = route(obj);
-    let mut redacted = 0;
-    strip(obj, &mut redacted);
+    let mut stripped = 0;
+    strip(obj, &mut stripped);
+    // A Value keeps only the last of duplicate members; the count of the
+    // members removed comes from a pass that sees every one.
+    let redacted = count_key_material(event)?;
     obj.insert("severity".into(), Value::String(severity.as_str().into()));
     Some(RefResult {
         value,
@@ -82,7 +86,12 @@ fn route(obj: &Map<String, Value>) -> String {
     let Some(location) = location else {
         return "unmatched".into();
     };
-    let region_of = |l: &str| REGION_TABLE.iter().find(|(r, _)| *r == l).map(|(_, at)| *at);
+    let region_of = |l: &str| {
+        REGION_TABLE
+            .iter()
+            .find(|(r, _)| *r == l)
+            .map(|(_, at)| *at)
+    };
     if let Some(at) = region_of(&location) {
         return at.into();
     }
@@ -97,6 +106,7 @@ fn route(obj: &Map<String, Value>) -> String {
 }
 
 fn strip(obj: &mut Map<String, Value>, redacted: &mut u32) {
+    // `redacted` here counts distinct members only; see count_key_material.
     let before = obj.len();
     obj.retain(|k, _| !KEY_MATERIAL.iter().any(|m| m.eq_ignore_ascii_case(k)));
     *redacted += (before - obj.len()) as u32;
@@ -110,5 +120,99 @@ fn strip_value(v: &mut Value, redacted: &mut u32) {
         Value::Object(o) => strip(o, redacted),
         Value::Array(a) => a.iter_mut().for_each(|v| strip_value(v, redacted)),
         _ => {}
+    }
+}
+
+/// Counts key-material members as the transform does: each occurrence,
+/// duplicates included, but none inside a member already removed or
+/// replaced (the top-level `severity`).
+fn count_key_material(event: &[u8]) -> Option<u32> {
+    let mut de = serde_json::Deserializer::from_slice(event);
+    TopLevelCount.deserialize(&mut de).ok()
+}
+
+struct KeyMaterialCount;
+struct TopLevelCount;
+
+impl<'de> DeserializeSeed<'de> for TopLevelCount {
+    type Value = u32;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<u32, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopLevelCount {
+    type Value = u32;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u32, A::Error> {
+        let mut n = 0;
+        while let Some(key) = map.next_key::<String>()? {
+            let inner = map.next_value_seed(KeyMaterialCount)?;
+            if KEY_MATERIAL.iter().any(|m| m.eq_ignore_ascii_case(&key)) {
+                n += 1;
+            } else if key != "severity" {
+                n += inner;
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for KeyMaterialCount {
+    type Value = u32;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<u32, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyMaterialCount {
+    type Value = u32;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u32, A::Error> {
+        let mut n = 0;
+        while let Some(key) = map.next_key::<String>()? {
+            let inner = map.next_value_seed(KeyMaterialCount)?;
+            if KEY_MATERIAL.iter().any(|m| m.eq_ignore_ascii_case(&key)) {
+                n += 1;
+            } else {
+                n += inner;
+            }
+        }
+        Ok(n)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u32, A::Error> {
+        let mut n = 0;
+        while let Some(inner) = seq.next_element_seed(KeyMaterialCount)? {
+            n += inner;
+        }
+        Ok(n)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<u32, E> {
+        Ok(0)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<u32, E> {
+        Ok(0)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<u32, E> {
+        Ok(0)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<u32, E> {
+        Ok(0)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<u32, E> {
+        Ok(0)
+    }
+    fn visit_unit<E>(self) -> Result<u32, E> {
+        Ok(0)
     }
 }

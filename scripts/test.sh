@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, the Rust suite, header drift,
+# and the C side (strict-warning ABI test, AddressSanitizer, example host,
+# valgrind). Installs the tools it needs that the machine lacks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CBINDGEN_VERSION=0.29.4
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "tools"
+if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version)" != "cbindgen $CBINDGEN_VERSION" ]; then
+  cargo install --quiet --locked cbindgen --version "$CBINDGEN_VERSION"
+fi
+cbindgen --version
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --quiet --all-targets -- -D warnings
+
+step "cargo test"
+cargo test --quiet
+
+step "header drift: include/kpaudit.h against a fresh cbindgen run"
+generated=$(mktemp)
+trap 'rm -f "$generated"' EXIT
+cbindgen --quiet --config cbindgen.toml --crate kpaudit --output "$generated"
+if ! diff -u include/kpaudit.h "$generated"; then
+  echo "include/kpaudit.h is stale: run scripts/header.sh and commit it" >&2
+  exit 1
+fi
+echo "include/kpaudit.h matches"
+
+step "C tests"
+bash tests/c/run.sh
+
+step "all tests passed"
