@@ -9,14 +9,23 @@
 //! with a reused [`Output`]. The [`ffi`] module is the C ABI over it,
 //! declared in `include/kpaudit.h`.
 
+// Only the ffi module may hold `unsafe`; the core is kept free of it.
+#[deny(unsafe_code)]
 pub mod config;
+#[deny(unsafe_code)]
 pub mod error;
 pub mod ffi;
+#[deny(unsafe_code)]
 mod json;
+#[deny(unsafe_code)]
 pub mod redact;
+#[deny(unsafe_code)]
 pub mod route;
+#[deny(unsafe_code)]
 mod scan;
+#[deny(unsafe_code)]
 pub mod severity;
+#[deny(unsafe_code)]
 mod transform;
 
 pub use config::Config;
