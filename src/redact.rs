@@ -30,6 +30,8 @@ pub struct KeyMaterial {
     /// Lower-cased names grouped by length: most keys are rejected by one
     /// length check without comparing any bytes.
     by_len: Vec<Vec<Box<[u8]>>>,
+    /// Bit n set when some name has length n (names up to 63 bytes).
+    lengths: u64,
     pub mode: RedactMode,
 }
 
@@ -45,15 +47,29 @@ impl KeyMaterial {
                 by_len[lower.len()].push(lower);
             }
         }
-        KeyMaterial { by_len, mode }
+        let lengths = (0..by_len.len().min(64))
+            .filter(|&n| !by_len[n].is_empty())
+            .fold(0u64, |mask, n| mask | 1 << n);
+        KeyMaterial {
+            by_len,
+            lengths,
+            mode,
+        }
     }
 
     /// Whether an (unescaped) member name is key material.
     #[inline]
     pub fn contains(&self, name: &[u8]) -> bool {
-        match self.by_len.get(name.len()) {
-            Some(names) => names.iter().any(|n| n.eq_ignore_ascii_case(name)),
-            None => false,
+        if name.len() < 64 && self.lengths & (1 << name.len()) == 0 {
+            return false;
+        }
+        match (self.by_len.get(name.len()), name.first()) {
+            // Names are stored lower-cased; comparing the first byte first
+            // turns away most names of a matching length cheaply.
+            (Some(names), Some(&first)) => names
+                .iter()
+                .any(|n| n[0] == first.to_ascii_lowercase() && n.eq_ignore_ascii_case(name)),
+            _ => false,
         }
     }
 }

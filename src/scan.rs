@@ -70,8 +70,9 @@ pub struct Scratch {
 }
 
 /// Which values the members of an object hold for the transform.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 enum Context {
+    #[default]
     Plain,
     Top,
     Reason,
@@ -79,7 +80,7 @@ enum Context {
     Request,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Frame {
     is_object: bool,
     /// Inside a value that is being dropped or replaced: no more edits.
@@ -138,6 +139,9 @@ struct Scanner<'i, 'o> {
     out: &'o mut Vec<u8>,
     /// Input bytes from here on are not yet in the output.
     copy_from: usize,
+    /// The innermost open container; `stack` holds the ones around it.
+    cur: Frame,
+    depth: usize,
     stack: &'o mut Vec<Frame>,
     key: &'o mut Vec<u8>,
     plan: &'o Plan<'o>,
@@ -160,15 +164,14 @@ pub fn scan(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Result<Scanned, Error> {
-    if let Err(e) = std::str::from_utf8(input) {
-        return Err(Error::event("invalid UTF-8", e.valid_up_to()));
-    }
     scratch.stack.clear();
     let mut s = Scanner {
         input,
         pos: 0,
         out,
         copy_from: 0,
+        cur: Frame::default(),
+        depth: 0,
         stack: &mut scratch.stack,
         key: &mut scratch.key,
         plan,
@@ -273,20 +276,14 @@ impl Scanner<'_, '_> {
                 }
                 State::Value => self.value()?,
                 State::AfterValue => {
-                    let pos = self.pos;
-                    let frame = self
-                        .stack
-                        .last_mut()
-                        .expect("a value is inside a container");
-                    if frame.skip_value {
-                        frame.skip_value = false;
-                        self.copy_from = pos;
+                    if self.cur.skip_value {
+                        self.cur.skip_value = false;
+                        self.copy_from = self.pos;
                     }
-                    let is_object = frame.is_object;
                     self.skip_ws();
-                    match (is_object, self.peek()) {
+                    match (self.cur.is_object, self.peek()) {
                         (true, Some(b',')) => {
-                            let frame = self.stack.last_mut().expect("inside an object");
+                            let frame = &mut self.cur;
                             frame.last_comma = self.pos;
                             if !frame.kept && !frame.inert {
                                 // Every member so far was dropped: so is this comma.
@@ -316,32 +313,33 @@ impl Scanner<'_, '_> {
     }
 
     fn push(&mut self, is_object: bool, context: Context) -> Result<(), Error> {
-        if self.stack.len() >= self.plan.max_depth {
+        if self.depth >= self.plan.max_depth {
             return Err(Error::event(
                 &format!("nesting deeper than {} levels", self.plan.max_depth),
                 self.pos,
             ));
         }
-        let inert = match self.stack.last() {
-            Some(parent) => parent.inert || parent.skip_value,
-            None => false,
-        };
-        self.stack.push(Frame {
+        let parent = self.cur;
+        self.stack.push(parent);
+        self.depth += 1;
+        self.cur = Frame {
             is_object,
-            inert,
+            inert: self.depth > 1 && (parent.inert || parent.skip_value),
             kept: false,
             skip_value: false,
             context,
             last_comma: 0,
-        });
+        };
         Ok(())
     }
 
     /// Closes the container whose closing bracket is at `pos`. Returns
     /// `Some(kept)` when that was the top-level object.
     fn close(&mut self) -> Result<Option<bool>, Error> {
-        let frame = self.stack.pop().expect("closing an open container");
-        if self.stack.is_empty() {
+        let frame = self.cur;
+        self.cur = self.stack.pop().expect("closing an open container");
+        self.depth -= 1;
+        if self.depth == 0 {
             let end = self.pos;
             self.pos += 1;
             self.skip_ws();
@@ -373,22 +371,17 @@ impl Scanner<'_, '_> {
         self.skip_ws();
         let value_start = self.pos;
 
-        let frame = *self.stack.last().expect("inside an object");
+        let frame = self.cur;
         // Names are compared as a JSON reader sees them, after unescaping.
-        let mut key = std::mem::take(self.key);
-        let name: &[u8] = if escaped {
+        let (read, edit) = if escaped {
+            let mut key = std::mem::take(self.key);
             json::unescape(key_body, &mut key);
-            &key
+            let decided = self.decide(frame, &key);
+            *self.key = key;
+            decided
         } else {
-            key_body
+            self.decide(frame, key_body)
         };
-        let read = read_of(frame.context, name);
-        let edit = if frame.inert {
-            Edit::Keep
-        } else {
-            self.edit_of(frame.context, name)
-        };
-        *self.key = key;
 
         self.capture_into = None;
         self.child_context = Context::Plain;
@@ -405,7 +398,7 @@ impl Scanner<'_, '_> {
             return Ok(());
         }
         match edit {
-            Edit::Keep => self.stack.last_mut().expect("inside an object").kept = true,
+            Edit::Keep => self.cur.kept = true,
             Edit::Redact => {
                 self.redacted = self.redacted.saturating_add(1);
                 match &self.plan.key_material.mode {
@@ -435,6 +428,21 @@ impl Scanner<'_, '_> {
         Ok(())
     }
 
+    #[inline]
+    fn decide(&self, frame: Frame, name: &[u8]) -> (Option<Read>, Edit) {
+        let read = match frame.context {
+            Context::Plain => None,
+            context => read_of(context, name),
+        };
+        let edit = if frame.inert {
+            Edit::Keep
+        } else {
+            self.edit_of(frame.context, name)
+        };
+        (read, edit)
+    }
+
+    #[inline]
     fn edit_of(&self, context: Context, name: &[u8]) -> Edit {
         if self.plan.key_material.contains(name) {
             Edit::Redact
@@ -458,13 +466,12 @@ impl Scanner<'_, '_> {
             key_start
         };
         self.flush(to);
-        self.stack.last_mut().expect("inside an object").skip_value = true;
+        self.cur.skip_value = true;
     }
 
     fn keep_skipping_value(&mut self) {
-        let frame = self.stack.last_mut().expect("inside an object");
-        frame.kept = true;
-        frame.skip_value = true;
+        self.cur.kept = true;
+        self.cur.skip_value = true;
     }
 
     fn record(&mut self, capture: Capture) {
@@ -577,29 +584,34 @@ impl Scanner<'_, '_> {
     /// after the closing quote. Returns whether it holds any escape.
     fn string(&mut self) -> Result<bool, Error> {
         let start = self.pos;
-        self.pos += 1;
+        let mut i = start + 1;
         let mut escaped = false;
+        let mut non_ascii = false;
         loop {
-            let rest = &self.input[self.pos..];
-            let Some(i) = rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-            else {
+            let Some(k) = find_special(&self.input[i..], &mut non_ascii) else {
                 return Err(Error::event("unterminated string", start));
             };
-            self.pos += i;
-            match rest[i] {
-                b'"' => {
-                    self.pos += 1;
-                    return Ok(escaped);
-                }
+            i += k;
+            match self.input[i] {
+                b'"' => break,
                 b'\\' => {
                     escaped = true;
+                    self.pos = i;
                     self.escape()?;
+                    i = self.pos;
                 }
-                _ => return Err(Error::event("control character in a string", self.pos)),
+                _ => return Err(Error::event("control character in a string", i)),
             }
         }
+        // Only strings may hold non-ASCII bytes (anywhere else they are a
+        // syntax error), so UTF-8 is validated here and only when needed.
+        if non_ascii {
+            if let Err(e) = std::str::from_utf8(&self.input[start + 1..i]) {
+                return Err(Error::event("invalid UTF-8", start + 1 + e.valid_up_to()));
+            }
+        }
+        self.pos = i + 1;
+        Ok(escaped)
     }
 
     /// Validates one escape sequence at `pos` (the backslash).
@@ -642,6 +654,76 @@ impl Scanner<'_, '_> {
                 Ok(json::hex4(d))
             }
             _ => Err(Error::event("invalid \\u escape in a string", at)),
+        }
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The index of the first byte that ends a run of plain string content: a
+/// quote, a backslash or a control character. Eight bytes at a time; sets
+/// `non_ascii` when a byte scanned may be non-ASCII.
+#[inline]
+fn find_special(bytes: &[u8], non_ascii: &mut bool) -> Option<usize> {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut base = 0;
+    let mut high = 0;
+    for chunk in &mut chunks {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        high |= w;
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        // A byte's high bit is set where it is zero (after the xor) or below
+        // 0x20; borrows can only mark bytes above the first true one.
+        let hits = (quote.wrapping_sub(ONES) & !quote
+            | backslash.wrapping_sub(ONES) & !backslash
+            | w.wrapping_sub(ONES * 0x20) & !w)
+            & HIGHS;
+        if hits != 0 {
+            *non_ascii |= high & HIGHS != 0;
+            return Some(base + (hits.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    *non_ascii |= high & HIGHS != 0;
+    for (k, &b) in chunks.remainder().iter().enumerate() {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            return Some(base + k);
+        }
+        *non_ascii |= b >= 0x80;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_special;
+
+    #[test]
+    fn find_special_agrees_with_a_byte_loop() {
+        let mut samples: Vec<Vec<u8>> = Vec::new();
+        for len in 0..40 {
+            for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                for at in 0..=len {
+                    let mut v = vec![b'a'; len];
+                    v.extend_from_slice("\u{e9}\u{1F511}".as_bytes());
+                    if at < v.len() {
+                        v[at] = special;
+                    }
+                    samples.push(v);
+                }
+            }
+        }
+        samples.push(vec![0x20, 0x21, 0x7f, 0x80, 0xff, b'"']);
+        for v in samples {
+            let expected = v.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            let mut non_ascii = false;
+            assert_eq!(find_special(&v, &mut non_ascii), expected, "{v:?}");
+            let scanned = &v[..expected.unwrap_or(v.len())];
+            if scanned.iter().any(|&b| b >= 0x80) {
+                assert!(non_ascii, "{v:?}");
+            }
         }
     }
 }
