@@ -28,15 +28,6 @@
 #define KPAUDIT_ABI_VERSION 1
 
 /**
- * Severity of an event, in increasing order.
- */
-typedef enum kpaudit_severity {
-  KPAUDIT_SEVERITY_NORMAL = 0,
-  KPAUDIT_SEVERITY_WARNING = 1,
-  KPAUDIT_SEVERITY_CRITICAL = 2,
-} kpaudit_severity;
-
-/**
  * The result of a fallible call. Values are never reused for another
  * meaning; new codes are only ever added at the end.
  */
@@ -68,6 +59,28 @@ typedef enum kpaudit_result {
    */
   KPAUDIT_PANIC = 5,
 } kpaudit_result;
+
+/**
+ * Severity of an event, in increasing order.
+ */
+typedef enum kpaudit_severity {
+  KPAUDIT_SEVERITY_NORMAL = 0,
+  KPAUDIT_SEVERITY_WARNING = 1,
+  KPAUDIT_SEVERITY_CRITICAL = 2,
+} kpaudit_severity;
+
+/**
+ * The results of one chunk of NDJSON: per route, its name, its events as
+ * NDJSON and their count; per severity, a count; and each rejected line
+ * with its number, result code and message (never its bytes).
+ *
+ * Ownership: created by `kpaudit_batch_new`, owned by the caller, released
+ * with `kpaudit_batch_free`. Pointers from its accessors stay valid until
+ * the next call that uses this batch, or its free. Thread-safety: use from
+ * one thread at a time; one transform shared by many threads, one batch
+ * per thread.
+ */
+typedef struct kpaudit_batch kpaudit_batch;
 
 /**
  * Error detail of the last failed call that was given this object.
@@ -103,6 +116,159 @@ typedef struct kpaudit_transform kpaudit_transform;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * A new, empty batch, or NULL if memory ran out.
+ */
+struct kpaudit_batch *kpaudit_batch_new(void);
+
+/**
+ * Releases a batch. NULL is fine.
+ *
+ * # Safety
+ *
+ * `b` is NULL or a pointer from `kpaudit_batch_new` not yet freed.
+ */
+void kpaudit_batch_free(struct kpaudit_batch *b);
+
+/**
+ * Transforms a chunk of newline-delimited events (`ndjson`, `len` bytes)
+ * into `b`, which is emptied first. Each line is one event, a final line
+ * without its newline too; an empty line is rejected as an empty event.
+ *
+ * Returns `KPAUDIT_OK` once every line is accounted for: emitted into its
+ * route's buffer, or rejected (see `kpaudit_batch_rejected`). A rejected
+ * line produces no output byte anywhere. Any other result (a NULL
+ * argument, a panic) leaves the batch empty.
+ *
+ * # Safety
+ *
+ * `t` is NULL or a live transform; `ndjson` points to `len` readable bytes
+ * (or is NULL with `len` 0); `b` and `err` are NULL or live objects that no
+ * other thread is using during the call.
+ */
+enum kpaudit_result kpaudit_transform_batch(const struct kpaudit_transform *t,
+                                            const uint8_t *ndjson,
+                                            size_t len,
+                                            struct kpaudit_batch *b,
+                                            struct kpaudit_error *err);
+
+/**
+ * Input lines of the last chunk (emitted + rejected); 0 for NULL.
+ *
+ * # Safety
+ *
+ * `b` is NULL or a live batch.
+ */
+size_t kpaudit_batch_lines(const struct kpaudit_batch *b);
+
+/**
+ * Events emitted from the last chunk; 0 for NULL.
+ *
+ * # Safety
+ *
+ * `b` is NULL or a live batch.
+ */
+size_t kpaudit_batch_emitted(const struct kpaudit_batch *b);
+
+/**
+ * Key-material members removed (or masked) over the last chunk.
+ *
+ * # Safety
+ *
+ * `b` is NULL or a live batch.
+ */
+uint64_t kpaudit_batch_redacted(const struct kpaudit_batch *b);
+
+/**
+ * Events of the last chunk with severity `s`; 0 for an unknown value.
+ *
+ * # Safety
+ *
+ * `b` is NULL or a live batch.
+ */
+size_t kpaudit_batch_severity_count(const struct kpaudit_batch *b, kpaudit_severity s);
+
+/**
+ * The number of routes, in the order of `kpaudit_transform_route_name`
+ * (index 0 is the unmatched route), with or without events. 0 before the
+ * first chunk and for NULL.
+ *
+ * # Safety
+ *
+ * `b` is NULL or a live batch.
+ */
+size_t kpaudit_batch_route_count(const struct kpaudit_batch *b);
+
+/**
+ * The name of route `route`, NUL-terminated; "" out of range or for NULL.
+ *
+ * # Safety
+ *
+ * `b` is NULL or a live batch.
+ */
+const char *kpaudit_batch_route_name(const struct kpaudit_batch *b, size_t route);
+
+/**
+ * The events of route `route`: NDJSON, one transformed event per line,
+ * each ending with `\n`; not NUL-terminated. Its length goes to `*len`
+ * when `len` is not NULL. NULL with length 0 when the route has no events,
+ * out of range, or for NULL.
+ *
+ * # Safety
+ *
+ * `b` is NULL or a live batch; `len` is NULL or writable.
+ */
+const uint8_t *kpaudit_batch_route_data(const struct kpaudit_batch *b, size_t route, size_t *len);
+
+/**
+ * The number of events of route `route` in the last chunk.
+ *
+ * # Safety
+ *
+ * `b` is NULL or a live batch.
+ */
+size_t kpaudit_batch_route_events(const struct kpaudit_batch *b, size_t route);
+
+/**
+ * How many lines of the last chunk were rejected.
+ *
+ * # Safety
+ *
+ * `b` is NULL or a live batch.
+ */
+size_t kpaudit_batch_rejected(const struct kpaudit_batch *b);
+
+/**
+ * The 1-based line number (within the chunk) of rejected line `i`, in
+ * input order; 0 out of range or for NULL.
+ *
+ * # Safety
+ *
+ * `b` is NULL or a live batch.
+ */
+size_t kpaudit_batch_rejected_line(const struct kpaudit_batch *b, size_t i);
+
+/**
+ * Why rejected line `i` was rejected (`KPAUDIT_INVALID_EVENT` or
+ * `KPAUDIT_EVENT_TOO_LARGE`); `KPAUDIT_NULL_ARGUMENT` out of range or for
+ * NULL.
+ *
+ * # Safety
+ *
+ * `b` is NULL or a live batch.
+ */
+enum kpaudit_result kpaudit_batch_rejected_result(const struct kpaudit_batch *b, size_t i);
+
+/**
+ * The error message of rejected line `i` (what and at which byte offset
+ * of the line; never the line's bytes); "" out of range or for NULL.
+ *
+ * # Safety
+ *
+ * `b` is NULL or a live batch.
+ */
+const char *kpaudit_batch_rejected_message(const struct kpaudit_batch *b, size_t i);
 
 /**
  * A new, empty error object, or NULL if memory ran out.

@@ -11,6 +11,8 @@
 
 // Only the ffi module may hold `unsafe`; the core is kept free of it.
 #[deny(unsafe_code)]
+pub mod batch;
+#[deny(unsafe_code)]
 pub mod config;
 #[deny(unsafe_code)]
 pub mod error;
@@ -28,6 +30,7 @@ pub mod severity;
 #[deny(unsafe_code)]
 mod transform;
 
+pub use batch::Batch;
 pub use config::Config;
 pub use error::{Error, ErrorKind};
 pub use severity::Severity;

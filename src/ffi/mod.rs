@@ -7,12 +7,14 @@
 //! success; memory allocated here is freed only by the matching
 //! `kpaudit_*_free`, never by the host's `free()`.
 
+mod batch;
 mod error;
 pub(crate) mod output;
 pub(crate) mod panic;
 mod result;
 mod transform;
 
+pub use batch::*;
 pub use error::*;
 pub use output::*;
 pub use result::*;

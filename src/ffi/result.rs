@@ -47,6 +47,10 @@ impl From<ErrorKind> for kpaudit_result {
     }
 }
 
+pub(crate) fn result_of_kind(kind: ErrorKind) -> kpaudit_result {
+    kind.into()
+}
+
 pub(crate) fn result_name(r: u32) -> &'static [u8] {
     match r {
         0 => b"KPAUDIT_OK: success\0",

@@ -1050,6 +1050,87 @@ static void test_output_reuse(void)
     kpaudit_error_free(err);
 }
 
+/* The batch: a chunk of NDJSON in, per-route NDJSON out, every line
+ * accounted for, nothing of a rejected line anywhere. */
+static void test_batch(void)
+{
+    kpaudit_error *err = kpaudit_error_new();
+    kpaudit_transform *t = NULL;
+    kpaudit_batch *b = kpaudit_batch_new();
+    size_t len = 99, i, total_events = 0, total_bytes = 0;
+    const uint8_t *data;
+    const char *chunk =
+        "{\"action\":\"kms.secrets.delete\",\"logSourceCRN\":\"" CRN("eu-de") "\",\"payload\":\"x\"}\n"
+        "{\"a\":\"LEAKMARKER\n"
+        "\n"
+        "{\"action\":\"kms.secrets.rotate\",\"logSourceCRN\":\"" CRN("us-south") "\"}\n"
+        "{\"action\":\"kms.secrets.wrap\",\"reason\":{\"reasonCode\":401}}";
+
+    CHECK(b != NULL, "kpaudit_batch_new() is not NULL");
+    CHECK(kpaudit_batch_route_count(b) == 0, "a new batch has no routes");
+    CHECK(new_transform("{\"route\":{\"destinations\":{\"eu-de\":\"at-fra\"}}}", &t, err) == KPAUDIT_OK,
+          "transform for the batch");
+    CHECK(kpaudit_transform_batch(t, u8(chunk), strlen(chunk), b, err) == KPAUDIT_OK,
+          "kpaudit_transform_batch returns OK with rejected lines in the chunk");
+    CHECK(strcmp(kpaudit_error_message(err), "") == 0, "a successful batch leaves the message \"\"");
+    CHECK(kpaudit_batch_lines(b) == 5, "5 input lines");
+    CHECK(kpaudit_batch_emitted(b) == 3, "3 emitted");
+    CHECK(kpaudit_batch_rejected(b) == 2, "2 rejected");
+    CHECK(kpaudit_batch_lines(b) == kpaudit_batch_emitted(b) + kpaudit_batch_rejected(b),
+          "lines = emitted + rejected");
+    CHECK(kpaudit_batch_rejected_line(b, 0) == 2 && kpaudit_batch_rejected_line(b, 1) == 3,
+          "rejected line numbers are 2 and 3");
+    CHECK(kpaudit_batch_rejected_result(b, 0) == KPAUDIT_INVALID_EVENT, "line 2 is an invalid event");
+    CHECK(str_contains(kpaudit_batch_rejected_message(b, 0), "at byte"), "its message has an offset");
+    CHECK(!str_contains(kpaudit_batch_rejected_message(b, 0), "LEAKMARKER"), "its message quotes nothing");
+    CHECK(kpaudit_batch_rejected_line(b, 2) == 0, "rejected_line out of range is 0");
+    CHECK(strcmp(kpaudit_batch_rejected_message(b, 2), "") == 0, "rejected_message out of range is \"\"");
+    CHECK(kpaudit_batch_rejected_result(b, 2) == KPAUDIT_NULL_ARGUMENT, "rejected_result out of range");
+    CHECK(kpaudit_batch_severity_count(b, KPAUDIT_SEVERITY_CRITICAL) == 2, "2 critical");
+    CHECK(kpaudit_batch_severity_count(b, KPAUDIT_SEVERITY_WARNING) == 1, "1 warning");
+    CHECK(kpaudit_batch_severity_count(b, KPAUDIT_SEVERITY_NORMAL) == 0, "0 normal");
+    CHECK(kpaudit_batch_severity_count(b, (kpaudit_severity)7) == 0, "unknown severity counts 0");
+    CHECK(kpaudit_batch_redacted(b) == 1, "1 member redacted");
+    CHECK(kpaudit_batch_route_count(b) == kpaudit_transform_route_count(t), "one entry per route");
+    for (i = 0; i < kpaudit_batch_route_count(b); i++) {
+        const char *name = kpaudit_batch_route_name(b, i);
+        size_t events = kpaudit_batch_route_events(b, i);
+        data = kpaudit_batch_route_data(b, i, &len);
+        CHECK(strcmp(name, kpaudit_transform_route_name(t, i)) == 0, "batch route names follow the transform's");
+        CHECK(mem_count(data, len, "\n") == events, "one line per event in each route");
+        CHECK(!mem_contains(data, len, "LEAKMARKER") && !mem_contains(data, len, "payload"),
+              "no rejected bytes and no key material in a route");
+        CHECK((data == NULL) == (len == 0), "empty routes give NULL and 0");
+        if (strcmp(name, "at-fra") == 0)
+            CHECK(events == 1 && mem_contains(data, len, "\"severity\":\"critical\""), "eu-de -> at-fra, critical");
+        if (strcmp(name, "unmatched") == 0)
+            CHECK(events == 1, "the event without a region is unmatched");
+        total_events += events;
+        total_bytes += len;
+    }
+    CHECK(total_events == 3 && total_bytes > 0, "routes hold the 3 emitted events");
+    CHECK(kpaudit_batch_route_data(b, 999, &len) == NULL && len == 0, "route_data out of range");
+    CHECK(strcmp(kpaudit_batch_route_name(b, 999), "") == 0, "route_name out of range is \"\"");
+
+    /* NULL arguments: a code, and the batch is emptied. */
+    CHECK(kpaudit_transform_batch(NULL, u8(chunk), strlen(chunk), b, err) == KPAUDIT_NULL_ARGUMENT,
+          "NULL transform -> NULL_ARGUMENT");
+    CHECK(kpaudit_batch_lines(b) == 0 && kpaudit_batch_emitted(b) == 0, "the batch is empty after a failure");
+    CHECK(kpaudit_transform_batch(t, NULL, 5, b, err) == KPAUDIT_NULL_ARGUMENT, "NULL ndjson with len > 0");
+    CHECK(kpaudit_transform_batch(t, u8(chunk), strlen(chunk), NULL, err) == KPAUDIT_NULL_ARGUMENT, "NULL batch");
+    CHECK(kpaudit_transform_batch(t, NULL, 0, b, NULL) == KPAUDIT_OK && kpaudit_batch_lines(b) == 0,
+          "an empty chunk is OK with 0 lines");
+    CHECK(kpaudit_batch_lines(NULL) == 0 && kpaudit_batch_route_count(NULL) == 0 &&
+              kpaudit_batch_route_data(NULL, 0, &len) == NULL && len == 0 &&
+              strcmp(kpaudit_batch_route_name(NULL, 0), "") == 0 && kpaudit_batch_rejected(NULL) == 0 &&
+              kpaudit_batch_redacted(NULL) == 0,
+          "batch accessors accept NULL");
+    kpaudit_batch_free(NULL);
+    kpaudit_batch_free(b);
+    kpaudit_transform_free(t);
+    kpaudit_error_free(err);
+}
+
 int main(void)
 {
     test_version();
@@ -1068,6 +1149,7 @@ int main(void)
     test_events_null_arguments();
     test_outputs_are_independent();
     test_output_reuse();
+    test_batch();
 
     printf("%lu passed, %lu failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;

@@ -1,0 +1,227 @@
+//! The batch: a chunk of NDJSON in, one NDJSON buffer per route out, with
+//! every input line accounted for (emitted, or rejected with its reason).
+
+use crate::error::{Error, ErrorKind};
+use crate::severity::Severity;
+use crate::transform::{Output, Transform};
+
+/// The events of one route in a batch.
+#[derive(Debug, Default)]
+struct RouteBuffer {
+    ndjson: Vec<u8>,
+    events: usize,
+}
+
+/// A line that was not emitted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejected {
+    /// 1-based line number within the chunk.
+    pub line: usize,
+    pub kind: ErrorKind,
+    /// Where `Batch::rejected_message` finds the message (NUL-terminated).
+    message: std::ops::Range<usize>,
+}
+
+/// Results of one chunk, reused from chunk to chunk so that steady state
+/// allocates nothing beyond the largest chunk seen. Use it from one thread
+/// at a time; one transform can serve many batches at once.
+#[derive(Debug, Default)]
+pub struct Batch {
+    routes: Vec<RouteBuffer>,
+    /// Route names with a trailing NUL, as the transform that filled it has them.
+    names: Vec<Vec<u8>>,
+    severities: [usize; 3],
+    lines: usize,
+    emitted: usize,
+    redacted: u64,
+    rejected: Vec<Rejected>,
+    messages: Vec<u8>,
+    event: Output,
+}
+
+impl Batch {
+    pub fn new() -> Batch {
+        Batch::default()
+    }
+
+    /// Empties the batch, keeping its buffers.
+    pub fn clear(&mut self) {
+        for route in &mut self.routes {
+            route.ndjson.clear();
+            route.events = 0;
+        }
+        self.severities = [0; 3];
+        self.lines = 0;
+        self.emitted = 0;
+        self.redacted = 0;
+        self.rejected.clear();
+        self.messages.clear();
+    }
+
+    /// Input lines of the last chunk: `emitted() + rejected().len()`.
+    pub fn lines(&self) -> usize {
+        self.lines
+    }
+
+    pub fn emitted(&self) -> usize {
+        self.emitted
+    }
+
+    /// Key-material members removed (or masked) over the chunk.
+    pub fn redacted(&self) -> u64 {
+        self.redacted
+    }
+
+    pub fn severity_count(&self, severity: Severity) -> usize {
+        self.severities[severity as usize]
+    }
+
+    /// The number of routes: those of the transform that filled the batch,
+    /// in its order (the unmatched route first), with or without events.
+    pub fn route_count(&self) -> usize {
+        self.routes.len()
+    }
+
+    /// The route name with a trailing NUL.
+    pub fn route_name_with_nul(&self, route: usize) -> Option<&[u8]> {
+        self.names.get(route).map(Vec::as_slice)
+    }
+
+    pub fn route_name(&self, route: usize) -> Option<&str> {
+        let name = self.route_name_with_nul(route)?;
+        std::str::from_utf8(&name[..name.len() - 1]).ok()
+    }
+
+    /// The route's events, one transformed event per line.
+    pub fn route_ndjson(&self, route: usize) -> &[u8] {
+        self.routes.get(route).map_or(&[], |r| &r.ndjson)
+    }
+
+    pub fn route_events(&self, route: usize) -> usize {
+        self.routes.get(route).map_or(0, |r| r.events)
+    }
+
+    pub fn rejected(&self) -> &[Rejected] {
+        &self.rejected
+    }
+
+    /// The message of a rejected line, with its trailing NUL.
+    pub fn rejected_message_with_nul(&self, index: usize) -> Option<&[u8]> {
+        let r = self.rejected.get(index)?;
+        Some(&self.messages[r.message.start..r.message.end + 1])
+    }
+
+    pub fn rejected_message(&self, index: usize) -> Option<&str> {
+        let r = self.rejected.get(index)?;
+        std::str::from_utf8(&self.messages[r.message.clone()]).ok()
+    }
+
+    fn bind(&mut self, t: &Transform) {
+        let names = t.route_names();
+        let same = self.names.len() == names.len()
+            && self
+                .names
+                .iter()
+                .zip(names)
+                .all(|(have, name)| &have[..have.len() - 1] == name.as_bytes());
+        if !same {
+            self.names = names
+                .iter()
+                .map(|n| {
+                    let mut c = n.clone().into_bytes();
+                    c.push(0);
+                    c
+                })
+                .collect();
+            self.routes.resize_with(names.len(), RouteBuffer::default);
+            self.routes.truncate(names.len());
+        }
+    }
+
+    fn reject(&mut self, line: usize, error: &Error) {
+        let start = self.messages.len();
+        self.messages.extend_from_slice(error.message().as_bytes());
+        let end = self.messages.len();
+        self.messages.push(0);
+        self.rejected.push(Rejected {
+            line,
+            kind: error.kind(),
+            message: start..end,
+        });
+    }
+}
+
+impl Transform {
+    /// Transforms a chunk of newline-delimited events into `batch`, which
+    /// is emptied first. Each line is one event (a final line without its
+    /// newline too); an empty line is rejected as an empty event.
+    pub fn transform_batch(&self, ndjson: &[u8], batch: &mut Batch) {
+        batch.clear();
+        batch.bind(self);
+        let mut rest = ndjson;
+        while !rest.is_empty() {
+            let (line, next) = match find_newline(rest) {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, &rest[rest.len()..]),
+            };
+            rest = next;
+            batch.lines += 1;
+            match self.transform(line, &mut batch.event) {
+                Ok(()) => {
+                    let event = &batch.event;
+                    let route = &mut batch.routes[event.route_index()];
+                    route.ndjson.extend_from_slice(event.data());
+                    route.ndjson.push(b'\n');
+                    route.events += 1;
+                    batch.severities[event.severity() as usize] += 1;
+                    batch.redacted += u64::from(event.redacted());
+                    batch.emitted += 1;
+                }
+                Err(e) => {
+                    let line_number = batch.lines;
+                    batch.reject(line_number, &e);
+                }
+            }
+        }
+    }
+}
+
+/// The index of the first `\n`, eight bytes at a time.
+fn find_newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ (ONES * u64::from(b'\n'));
+        let hits = w.wrapping_sub(ONES) & !w & HIGHS;
+        if hits != 0 {
+            return Some(base + (hits.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|k| base + k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_newline;
+
+    #[test]
+    fn find_newline_agrees_with_position() {
+        for len in 0..30 {
+            for at in 0..=len {
+                let mut v = vec![b'x'; len];
+                v.push(0x8a);
+                if at < v.len() {
+                    v[at] = b'\n';
+                }
+                assert_eq!(find_newline(&v), v.iter().position(|&b| b == b'\n'));
+            }
+        }
+    }
+}
