@@ -22,21 +22,27 @@ pub struct RefResult {
 /// `None` where the event is not a JSON object.
 pub fn reference(event: &[u8]) -> Option<RefResult> {
     let mut value: Value = serde_json::from_slice(event).ok()?;
-    let obj = value.as_object_mut()?;
-    let severity = severity(obj);
-    let route = route(obj);
-    let mut stripped = 0;
-    strip(obj, &mut stripped);
+    let (severity, route) = apply(value.as_object_mut()?);
     // A Value keeps only the last of duplicate members; the count of the
     // members removed comes from a pass that sees every one.
     let redacted = count_key_material(event)?;
-    obj.insert("severity".into(), Value::String(severity.as_str().into()));
     Some(RefResult {
         value,
         severity,
         route,
         redacted,
     })
+}
+
+/// The transform on a parsed event: sets its severity, strips key
+/// material, and returns the severity and route name.
+pub fn apply(obj: &mut Map<String, Value>) -> (Severity, String) {
+    let severity = severity(obj);
+    let route = route(obj);
+    let mut stripped = 0;
+    strip(obj, &mut stripped);
+    obj.insert("severity".into(), Value::String(severity.as_str().into()));
+    (severity, route)
 }
 
 fn severity(obj: &Map<String, Value>) -> Severity {
