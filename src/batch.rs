@@ -3,6 +3,7 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::severity::Severity;
+use crate::swar;
 use crate::transform::{Output, Transform};
 
 /// The events of one route in a batch.
@@ -125,14 +126,7 @@ impl Batch {
                 .zip(names)
                 .all(|(have, name)| &have[..have.len() - 1] == name.as_bytes());
         if !same {
-            self.names = names
-                .iter()
-                .map(|n| {
-                    let mut c = n.clone().into_bytes();
-                    c.push(0);
-                    c
-                })
-                .collect();
+            self.names = names.iter().map(|n| with_nul(n)).collect();
             self.routes.resize_with(names.len(), RouteBuffer::default);
             self.routes.truncate(names.len());
         }
@@ -160,7 +154,7 @@ impl Transform {
         batch.bind(self);
         let mut rest = ndjson;
         while !rest.is_empty() {
-            let (line, next) = match find_newline(rest) {
+            let (line, next) = match swar::find_newline(rest) {
                 Some(i) => (&rest[..i], &rest[i + 1..]),
                 None => (rest, &rest[rest.len()..]),
             };
@@ -186,42 +180,10 @@ impl Transform {
     }
 }
 
-/// The index of the first `\n`, eight bytes at a time.
-fn find_newline(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut base = 0;
-    for chunk in &mut chunks {
-        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ (ONES * u64::from(b'\n'));
-        let hits = w.wrapping_sub(ONES) & !w & HIGHS;
-        if hits != 0 {
-            return Some(base + (hits.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == b'\n')
-        .map(|k| base + k)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::find_newline;
-
-    #[test]
-    fn find_newline_agrees_with_position() {
-        for len in 0..30 {
-            for at in 0..=len {
-                let mut v = vec![b'x'; len];
-                v.push(0x8a);
-                if at < v.len() {
-                    v[at] = b'\n';
-                }
-                assert_eq!(find_newline(&v), v.iter().position(|&b| b == b'\n'));
-            }
-        }
-    }
+/// A name as a C host borrows it: its bytes and a NUL.
+pub(crate) fn with_nul(name: &str) -> Vec<u8> {
+    let mut c = Vec::with_capacity(name.len() + 1);
+    c.extend_from_slice(name.as_bytes());
+    c.push(0);
+    c
 }

@@ -28,6 +28,8 @@ mod scan;
 #[deny(unsafe_code)]
 pub mod severity;
 #[deny(unsafe_code)]
+mod swar;
+#[deny(unsafe_code)]
 mod transform;
 
 pub use batch::Batch;

@@ -7,6 +7,7 @@
 use crate::error::Error;
 use crate::json;
 use crate::redact::{KeyMaterial, RedactMode};
+use crate::swar;
 
 /// Where a value the transform reads was found (the last occurrence wins,
 /// as in the JSON readers downstream).
@@ -588,7 +589,7 @@ impl Scanner<'_, '_> {
         let mut escaped = false;
         let mut non_ascii = false;
         loop {
-            let Some(k) = find_special(&self.input[i..], &mut non_ascii) else {
+            let Some(k) = swar::find_string_special(&self.input[i..], &mut non_ascii) else {
                 return Err(Error::event("unterminated string", start));
             };
             i += k;
@@ -654,76 +655,6 @@ impl Scanner<'_, '_> {
                 Ok(json::hex4(d))
             }
             _ => Err(Error::event("invalid \\u escape in a string", at)),
-        }
-    }
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// The index of the first byte that ends a run of plain string content: a
-/// quote, a backslash or a control character. Eight bytes at a time; sets
-/// `non_ascii` when a byte scanned may be non-ASCII.
-#[inline]
-fn find_special(bytes: &[u8], non_ascii: &mut bool) -> Option<usize> {
-    let mut chunks = bytes.chunks_exact(8);
-    let mut base = 0;
-    let mut high = 0;
-    for chunk in &mut chunks {
-        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        high |= w;
-        let quote = w ^ (ONES * u64::from(b'"'));
-        let backslash = w ^ (ONES * u64::from(b'\\'));
-        // A byte's high bit is set where it is zero (after the xor) or below
-        // 0x20; borrows can only mark bytes above the first true one.
-        let hits = (quote.wrapping_sub(ONES) & !quote
-            | backslash.wrapping_sub(ONES) & !backslash
-            | w.wrapping_sub(ONES * 0x20) & !w)
-            & HIGHS;
-        if hits != 0 {
-            *non_ascii |= high & HIGHS != 0;
-            return Some(base + (hits.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
-    }
-    *non_ascii |= high & HIGHS != 0;
-    for (k, &b) in chunks.remainder().iter().enumerate() {
-        if b == b'"' || b == b'\\' || b < 0x20 {
-            return Some(base + k);
-        }
-        *non_ascii |= b >= 0x80;
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::find_special;
-
-    #[test]
-    fn find_special_agrees_with_a_byte_loop() {
-        let mut samples: Vec<Vec<u8>> = Vec::new();
-        for len in 0..40 {
-            for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
-                for at in 0..=len {
-                    let mut v = vec![b'a'; len];
-                    v.extend_from_slice("\u{e9}\u{1F511}".as_bytes());
-                    if at < v.len() {
-                        v[at] = special;
-                    }
-                    samples.push(v);
-                }
-            }
-        }
-        samples.push(vec![0x20, 0x21, 0x7f, 0x80, 0xff, b'"']);
-        for v in samples {
-            let expected = v.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
-            let mut non_ascii = false;
-            assert_eq!(find_special(&v, &mut non_ascii), expected, "{v:?}");
-            let scanned = &v[..expected.unwrap_or(v.len())];
-            if scanned.iter().any(|&b| b >= 0x80) {
-                assert!(non_ascii, "{v:?}");
-            }
         }
     }
 }

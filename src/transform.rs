@@ -36,7 +36,7 @@ pub struct Output {
     redacted: u32,
     scratch: Scratch,
     /// Unescaped copies of the values read, when they held escapes.
-    unescaped: [Vec<u8>; 4],
+    unescaped: [Vec<u8>; 3],
 }
 
 impl Output {
@@ -157,7 +157,7 @@ impl Transform {
         out.data.reserve(event.len() + 64);
         let scanned = scan::scan(event, &plan, &mut out.scratch, &mut out.data)?;
 
-        let [action_buf, code_buf, route_buf, _] = &mut out.unescaped;
+        let [action_buf, code_buf, route_buf] = &mut out.unescaped;
         let action = text(event, scanned.captures[Field::Action as usize], action_buf);
         let status = status_code(
             event,

@@ -7,6 +7,7 @@ use super::output::kpaudit_output;
 use super::panic::{ffi_panic_boundary, EMPTY};
 use super::result::kpaudit_result;
 use super::{kpaudit_error, slice};
+use crate::batch::with_nul;
 use crate::Transform;
 
 /// A compiled transform.
@@ -54,15 +55,7 @@ pub unsafe extern "C" fn kpaudit_transform_new(
         // SAFETY: per the contract above.
         let config = unsafe { slice(config, config_len) }.ok_or_else(|| Failure::null("config"))?;
         let inner = Transform::from_json(config)?;
-        let route_names = inner
-            .route_names()
-            .iter()
-            .map(|name| {
-                let mut c = name.clone().into_bytes();
-                c.push(0);
-                c
-            })
-            .collect();
+        let route_names = inner.route_names().iter().map(|n| with_nul(n)).collect();
         let handle = Box::new(kpaudit_transform { inner, route_names });
         // SAFETY: `out` is writable per the contract; written only on success.
         unsafe { *out = Box::into_raw(handle) };

@@ -134,38 +134,13 @@ fn strip_value(v: &mut Value, redacted: &mut u32) {
 /// replaced (the top-level `severity`).
 fn count_key_material(event: &[u8]) -> Option<u32> {
     let mut de = serde_json::Deserializer::from_slice(event);
-    TopLevelCount.deserialize(&mut de).ok()
+    KeyMaterialCount { top_level: true }
+        .deserialize(&mut de)
+        .ok()
 }
 
-struct KeyMaterialCount;
-struct TopLevelCount;
-
-impl<'de> DeserializeSeed<'de> for TopLevelCount {
-    type Value = u32;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<u32, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TopLevelCount {
-    type Value = u32;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u32, A::Error> {
-        let mut n = 0;
-        while let Some(key) = map.next_key::<String>()? {
-            let inner = map.next_value_seed(KeyMaterialCount)?;
-            if KEY_MATERIAL.iter().any(|m| m.eq_ignore_ascii_case(&key)) {
-                n += 1;
-            } else if key != "severity" {
-                n += inner;
-            }
-        }
-        Ok(n)
-    }
+struct KeyMaterialCount {
+    top_level: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for KeyMaterialCount {
@@ -185,10 +160,10 @@ impl<'de> Visitor<'de> for KeyMaterialCount {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u32, A::Error> {
         let mut n = 0;
         while let Some(key) = map.next_key::<String>()? {
-            let inner = map.next_value_seed(KeyMaterialCount)?;
+            let inner = map.next_value_seed(KeyMaterialCount { top_level: false })?;
             if KEY_MATERIAL.iter().any(|m| m.eq_ignore_ascii_case(&key)) {
                 n += 1;
-            } else {
+            } else if !(self.top_level && key == "severity") {
                 n += inner;
             }
         }
@@ -197,7 +172,7 @@ impl<'de> Visitor<'de> for KeyMaterialCount {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u32, A::Error> {
         let mut n = 0;
-        while let Some(inner) = seq.next_element_seed(KeyMaterialCount)? {
+        while let Some(inner) = seq.next_element_seed(KeyMaterialCount { top_level: false })? {
             n += inner;
         }
         Ok(n)
