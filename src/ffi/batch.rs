@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 use std::ptr::null;
 
-use super::error::{report, Failure};
+use super::error::{report_or_empty, Failure};
 use super::output::kpaudit_severity_value;
 use super::panic::{ffi_panic_boundary, EMPTY};
 use super::result::{kpaudit_result, result_of_kind};
@@ -70,23 +70,21 @@ pub unsafe extern "C" fn kpaudit_transform_batch(
     b: *mut kpaudit_batch,
     err: *mut kpaudit_error,
 ) -> kpaudit_result {
-    let result = report(err, || {
-        // SAFETY: per the contract above.
-        let (t, b) = unsafe { (t.as_ref(), b.as_mut()) };
-        let t = t.ok_or_else(|| Failure::null("transform"))?;
-        let b = b.ok_or_else(|| Failure::null("batch"))?;
-        // SAFETY: per the contract above.
-        let ndjson = unsafe { slice(ndjson, len) }.ok_or_else(|| Failure::null("ndjson"))?;
-        t.inner.transform_batch(ndjson, &mut b.inner);
-        Ok(())
-    });
-    if result != kpaudit_result::KPAUDIT_OK {
-        // SAFETY: per the contract above.
-        if let Some(b) = unsafe { b.as_mut() } {
-            ffi_panic_boundary! { b.inner.clear() }
-        }
-    }
-    result
+    report_or_empty(
+        err,
+        b,
+        |b| b.inner.clear(),
+        || {
+            // SAFETY: per the contract above.
+            let (t, b) = unsafe { (t.as_ref(), b.as_mut()) };
+            let t = t.ok_or_else(|| Failure::null("transform"))?;
+            let b = b.ok_or_else(|| Failure::null("batch"))?;
+            // SAFETY: per the contract above.
+            let ndjson = unsafe { slice(ndjson, len) }.ok_or_else(|| Failure::null("ndjson"))?;
+            t.inner.transform_batch(ndjson, &mut b.inner);
+            Ok(())
+        },
+    )
 }
 
 /// Runs an accessor on a batch that may be NULL.

@@ -89,6 +89,26 @@ pub(crate) fn report(
     }
 }
 
+/// `report` for a call that fills a caller's result object: whatever fails
+/// (a NULL argument, bad input, a panic), `empty` runs on that object, so it
+/// never shows a previous result or a partial one.
+pub(crate) fn report_or_empty<T>(
+    err: *mut kpaudit_error,
+    target: *mut T,
+    empty: impl FnOnce(&mut T),
+    body: impl FnOnce() -> Result<(), Failure>,
+) -> kpaudit_result {
+    let result = report(err, body);
+    if result != kpaudit_result::KPAUDIT_OK {
+        // SAFETY: the caller passes NULL or a live object that no other
+        // thread is using (the documented contract of every such export).
+        if let Some(target) = unsafe { target.as_mut() } {
+            ffi_panic_boundary! { empty(target) }
+        }
+    }
+    result
+}
+
 /// A new, empty error object, or NULL if memory ran out.
 #[no_mangle]
 pub extern "C" fn kpaudit_error_new() -> *mut kpaudit_error {

@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use super::error::{report, Failure};
+use super::error::{report, report_or_empty, Failure};
 use super::output::kpaudit_output;
 use super::panic::{ffi_panic_boundary, EMPTY};
 use super::result::kpaudit_result;
@@ -101,25 +101,21 @@ pub unsafe extern "C" fn kpaudit_transform_event(
     out: *mut kpaudit_output,
     err: *mut kpaudit_error,
 ) -> kpaudit_result {
-    let result = report(err, || {
-        // SAFETY: per the contract above.
-        let (t, out) = unsafe { (t.as_ref(), out.as_mut()) };
-        let t = t.ok_or_else(|| Failure::null("transform"))?;
-        let out = out.ok_or_else(|| Failure::null("out"))?;
-        // SAFETY: per the contract above.
-        let event = unsafe { slice(event, event_len) }.ok_or_else(|| Failure::null("event"))?;
-        t.inner.transform(event, &mut out.inner)?;
-        Ok(())
-    });
-    if result != kpaudit_result::KPAUDIT_OK {
-        // Whatever failed (NULL argument, bad event, panic), the output
-        // must not show a previous event or a partial one.
-        // SAFETY: per the contract above.
-        if let Some(out) = unsafe { out.as_mut() } {
-            ffi_panic_boundary! { out.inner.reset() }
-        }
-    }
-    result
+    report_or_empty(
+        err,
+        out,
+        |o| o.inner.reset(),
+        || {
+            // SAFETY: per the contract above.
+            let (t, out) = unsafe { (t.as_ref(), out.as_mut()) };
+            let t = t.ok_or_else(|| Failure::null("transform"))?;
+            let out = out.ok_or_else(|| Failure::null("out"))?;
+            // SAFETY: per the contract above.
+            let event = unsafe { slice(event, event_len) }.ok_or_else(|| Failure::null("event"))?;
+            t.inner.transform(event, &mut out.inner)?;
+            Ok(())
+        },
+    )
 }
 
 /// How many route names the transform can produce (at least 1: the
