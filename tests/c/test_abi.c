@@ -100,6 +100,19 @@ static kpaudit_result new_transform(const char *config, kpaudit_transform **out,
 }
 
 /* Whether the output is in the documented empty state (as after a failure). */
+/* Builds a transform on the built-in defaults into *t. When that fails it
+ * records a failed check, frees the test's output and error object, and
+ * returns 0, so the caller can simply return. */
+static int default_transform(kpaudit_transform **t, kpaudit_output *out, kpaudit_error *err)
+{
+    if (kpaudit_transform_new(NULL, 0, t, err) == KPAUDIT_OK)
+        return 1;
+    CHECK(0, "default transform builds");
+    kpaudit_output_free(out);
+    kpaudit_error_free(err);
+    return 0;
+}
+
 static int output_is_empty(const kpaudit_output *out)
 {
     size_t len = 12345;
@@ -502,12 +515,8 @@ static void test_events_severity_and_route(void)
     kpaudit_transform *t = NULL;
     size_t i;
 
-    if (kpaudit_transform_new(NULL, 0, &t, err) != KPAUDIT_OK) {
-        CHECK(0, "default transform builds");
-        kpaudit_output_free(out);
-        kpaudit_error_free(err);
+    if (!default_transform(&t, out, err))
         return;
-    }
     for (i = 0; i < n; i++) {
         size_t len = 0;
         const uint8_t *data;
@@ -613,12 +622,8 @@ static void test_events_redaction(void)
     size_t len = 0;
     const uint8_t *data;
 
-    if (kpaudit_transform_new(NULL, 0, &t, err) != KPAUDIT_OK) {
-        CHECK(0, "default transform builds");
-        kpaudit_output_free(out);
-        kpaudit_error_free(err);
+    if (!default_transform(&t, out, err))
         return;
-    }
     CHECK(run_event(t, event, out, err) == KPAUDIT_OK, "event with key material is OK");
     data = kpaudit_output_data(out, &len);
     CHECK(data != NULL && len > 0, "redacted event has data");
@@ -836,12 +841,8 @@ static void test_events_invalid(void)
     kpaudit_transform *t = NULL;
     size_t i;
 
-    if (kpaudit_transform_new(NULL, 0, &t, err) != KPAUDIT_OK) {
-        CHECK(0, "default transform builds");
-        kpaudit_output_free(out);
-        kpaudit_error_free(err);
+    if (!default_transform(&t, out, err))
         return;
-    }
     for (i = 0; i < n; i++) {
         size_t len = cases[i].len ? cases[i].len : strlen(cases[i].bytes);
         fail_after_success(t, u8(cases[i].bytes), len, cases[i].code, cases[i].what, out, err);
@@ -927,12 +928,8 @@ static void test_events_null_arguments(void)
     const char *good = EVENT("kms.secrets.delete", "200", "us-south");
     kpaudit_result r;
 
-    if (kpaudit_transform_new(NULL, 0, &t, err) != KPAUDIT_OK) {
-        CHECK(0, "default transform builds");
-        kpaudit_output_free(out);
-        kpaudit_error_free(err);
+    if (!default_transform(&t, out, err))
         return;
-    }
 
     /* NULL transform: NULL_ARGUMENT, and the output is emptied. */
     CHECK(run_event(t, good, out, err) == KPAUDIT_OK, "good event");
