@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: formatting and lints, the Rust suite, header drift,
-# and the C side (strict-warning ABI test, AddressSanitizer, example host,
-# valgrind). Installs the tools it needs that the machine lacks.
+# Runs every test: formatting and lints, the Rust suite (with property
+# tests and limits), the panic-boundary test, header drift, and the C side
+# (strict-warning ABI test, AddressSanitizer, example host, valgrind).
+# Installs the tools it needs that the machine lacks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,15 +15,25 @@ if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version)" != "cbindgen $C
   cargo install --quiet --locked cbindgen --version "$CBINDGEN_VERSION"
 fi
 cbindgen --version
+if ! command -v valgrind >/dev/null; then
+  # Debian/Ubuntu; as root (CI) or through sudo.
+  sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq valgrind
+fi
+valgrind --version
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy"
-cargo clippy --quiet --all-targets -- -D warnings
+cargo clippy --quiet --all-targets --all-features -- -D warnings
 
 step "cargo test"
 cargo test --quiet
+
+step "panic boundary: every export under injected panics (feature panic-injection)"
+cargo test --quiet --features panic-injection --test panic_boundary
 
 step "header drift: include/kpaudit.h against a fresh cbindgen run"
 generated=$(mktemp)

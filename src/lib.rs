@@ -16,6 +16,9 @@ pub mod batch;
 pub mod config;
 #[deny(unsafe_code)]
 pub mod error;
+#[cfg(feature = "panic-injection")]
+#[deny(unsafe_code)]
+pub mod fault;
 pub mod ffi;
 #[deny(unsafe_code)]
 mod json;

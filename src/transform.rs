@@ -92,6 +92,8 @@ impl Transform {
     /// Builds a transform from JSON configuration text; empty text means
     /// the built-in Key Protect defaults.
     pub fn from_json(config: &[u8]) -> Result<Transform, Error> {
+        #[cfg(feature = "panic-injection")]
+        crate::fault::on_input(config);
         let config = if config.is_empty() {
             Config::default()
         } else {
@@ -156,6 +158,10 @@ impl Transform {
         out.data.clear();
         out.data.reserve(event.len() + 64);
         let scanned = scan::scan(event, &plan, &mut out.scratch, &mut out.data)?;
+        // After the scan has written output, so the test sees a partial
+        // result discarded.
+        #[cfg(feature = "panic-injection")]
+        crate::fault::on_input(event);
 
         let [action_buf, code_buf, route_buf] = &mut out.unescaped;
         let action = text(event, scanned.captures[Field::Action as usize], action_buf);

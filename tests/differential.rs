@@ -7,13 +7,12 @@ mod corpus;
 mod reference;
 
 use kpaudit::{Output, Transform};
-use serde_json::Value;
 
 fn check(t: &Transform, out: &mut Output, line: &[u8]) -> bool {
     let expected = reference::reference(line);
     match (t.transform(line, out), expected) {
         (Ok(()), Some(r)) => {
-            let got: Value = serde_json::from_slice(out.data()).expect("output is JSON");
+            let got = reference::value(out.data()).expect("output is JSON");
             let text = String::from_utf8_lossy(line);
             assert_eq!(got, r.value, "{text}");
             assert_eq!(out.severity(), r.severity, "{text}");
@@ -117,5 +116,17 @@ fn mutate(rng: &mut corpus::Rng, line: &mut Vec<u8>) {
                 line.splice(at..at, piece.iter().copied());
             }
         }
+    }
+}
+
+#[test]
+fn the_depth_limit_agrees_with_the_reference() {
+    let t = Transform::from_json(b"").unwrap();
+    let mut out = Output::new();
+    // The top-level object is level 1: 127 arrays inside reach the default
+    // limit of 128, one more goes over it.
+    for (arrays, accepted) in [(126, true), (127, true), (128, false)] {
+        let event = format!(r#"{{"x":{}{}}}"#, "[".repeat(arrays), "]".repeat(arrays));
+        assert_eq!(check(&t, &mut out, event.as_bytes()), accepted, "{arrays}");
     }
 }

@@ -190,6 +190,11 @@ pub unsafe extern "C" fn kpaudit_batch_route_data(
     route: usize,
     len: *mut usize,
 ) -> *const u8 {
+    // Zeroed first, so that even after a panic `*len` matches the NULL.
+    if !len.is_null() {
+        // SAFETY: per the contract above.
+        unsafe { *len = 0 };
+    }
     ffi_panic_boundary! {
         let data = with_batch(b, &[][..], |b| b.route_ndjson(route));
         if !len.is_null() {

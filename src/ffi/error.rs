@@ -63,7 +63,11 @@ pub(crate) fn report(
     err: *mut kpaudit_error,
     body: impl FnOnce() -> Result<(), Failure>,
 ) -> kpaudit_result {
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        #[cfg(feature = "panic-injection")]
+        crate::fault::at_boundary();
+        body()
+    }));
     // SAFETY: the caller passes NULL or a pointer from kpaudit_error_new that
     // no other thread is using (the documented contract).
     let err = unsafe { err.as_mut() };
@@ -103,7 +107,9 @@ pub(crate) fn report_or_empty<T>(
         // SAFETY: the caller passes NULL or a live object that no other
         // thread is using (the documented contract of every such export).
         if let Some(target) = unsafe { target.as_mut() } {
-            ffi_panic_boundary! { empty(target) }
+            // Not the export's boundary: emptying must happen even when
+            // the failure was a panic injected at that boundary.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| empty(target)));
         }
     }
     result

@@ -79,6 +79,11 @@ pub unsafe extern "C" fn kpaudit_output_data(
     out: *const kpaudit_output,
     len: *mut usize,
 ) -> *const u8 {
+    // Zeroed first, so that even after a panic `*len` matches the NULL.
+    if !len.is_null() {
+        // SAFETY: per the contract above.
+        unsafe { *len = 0 };
+    }
     ffi_panic_boundary! {
         // SAFETY: per the contract above.
         let data = unsafe { out.as_ref() }.map_or(&[][..], |o| o.inner.data());

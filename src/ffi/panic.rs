@@ -2,6 +2,7 @@
 //! undefined behaviour), so every export runs its body inside
 //! `catch_unwind` and turns a panic into a value.
 
+use std::ffi::c_char;
 use std::ptr::{null, null_mut};
 
 use super::result::kpaudit_result;
@@ -17,7 +18,16 @@ impl PanicValue for kpaudit_result {
     }
 }
 
-impl<T> PanicValue for *const T {
+/// A C string accessor answers "" after a panic, as for NULL input, so a
+/// host that prints it does not crash.
+impl PanicValue for *const c_char {
+    fn panic_value() -> Self {
+        EMPTY.as_ptr().cast()
+    }
+}
+
+/// Byte-buffer accessors answer NULL, as when there is nothing.
+impl PanicValue for *const u8 {
     fn panic_value() -> Self {
         null()
     }
@@ -60,7 +70,11 @@ impl PanicValue for super::output::kpaudit_severity {
 /// Runs an export's body; a panic becomes the return type's panic value.
 macro_rules! ffi_panic_boundary {
     ( $($body:tt)* ) => {
-        match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| { $($body)* })) {
+        match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| {
+            #[cfg(feature = "panic-injection")]
+            $crate::fault::at_boundary();
+            $($body)*
+        })) {
             Ok(value) => value,
             Err(_) => $crate::ffi::panic::PanicValue::panic_value(),
         }

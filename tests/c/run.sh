@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # C-side tests of kpaudit: the ABI test (strict warnings, then ASan+UBSan),
-# and the example host on a generated corpus (and under valgrind when it is
-# installed). Run from the repository root:  bash tests/c/run.sh
+# and the example host on a generated corpus, also under valgrind memcheck.
+# Run from the repository root:  bash tests/c/run.sh
 # Build products go to target/c/; scratch files to a temporary directory.
 set -euo pipefail
 
@@ -153,20 +153,17 @@ grep -q 'route.destinatons' "$TMP/err.txt" || fail "invalid config: the message 
 : > "$TMP/not-a-dir"
 expect_exit_2 "OUTDIR is a file" "$OUT/kpaudit_host" "$TMP/not-a-dir"
 
-if command -v valgrind > /dev/null 2>&1; then
-    VG=(valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all --show-leak-kinds=all)
-    step "valgrind: kpaudit_host on 200 generated events (5% corrupt)"
-    cargo run --quiet --example gen_events -- --count 200 --seed 5 --corrupt-percent 5 > "$TMP/small.ndjson"
-    "${VG[@]}" "$OUT/kpaudit_host" "$TMP/vg-out" < "$TMP/small.ndjson" > "$TMP/vg-summary.txt" ||
-        fail "kpaudit_host under valgrind (errors or leaks reported above)"
-    check_host_run "$TMP/vg-summary.txt" "$TMP/vg-out"
-    echo "    valgrind: no errors, no leaks"
-    step "valgrind: test_abi"
-    "${VG[@]}" "$OUT/test_abi" > "$TMP/vg-test_abi.log" || { cat "$TMP/vg-test_abi.log"; fail "test_abi (valgrind)"; }
-    tail -n 1 "$TMP/vg-test_abi.log"
-    grep -qE '^[0-9]+ passed, 0 failed$' "$TMP/vg-test_abi.log" || fail "test_abi (valgrind) did not report 0 failed"
-else
-    step "valgrind is not installed: skipping the valgrind runs"
-fi
+command -v valgrind > /dev/null 2>&1 || fail "valgrind is not installed (scripts/test.sh installs it)"
+VG=(valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all --show-leak-kinds=all)
+step "valgrind: kpaudit_host on 1000 generated events (2% corrupt)"
+cargo run --quiet --example gen_events -- --count 1000 --seed 5 --corrupt-percent 2 > "$TMP/small.ndjson"
+"${VG[@]}" "$OUT/kpaudit_host" "$TMP/vg-out" < "$TMP/small.ndjson" > "$TMP/vg-summary.txt" ||
+    fail "kpaudit_host under valgrind (errors or leaks reported above)"
+check_host_run "$TMP/vg-summary.txt" "$TMP/vg-out"
+echo "    valgrind: no errors, no leaks"
+step "valgrind: test_abi"
+"${VG[@]}" "$OUT/test_abi" > "$TMP/vg-test_abi.log" || { cat "$TMP/vg-test_abi.log"; fail "test_abi (valgrind)"; }
+tail -n 1 "$TMP/vg-test_abi.log"
+grep -qE '^[0-9]+ passed, 0 failed$' "$TMP/vg-test_abi.log" || fail "test_abi (valgrind) did not report 0 failed"
 
 step "all C tests passed"

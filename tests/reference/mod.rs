@@ -9,6 +9,8 @@ use kpaudit::route::{crn_location, uri_location, REGION_TABLE};
 use kpaudit::severity::{other_spelling, ACTION_TABLE, STATUS_TABLE};
 use kpaudit::Severity;
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::de::SliceRead;
 use serde_json::{Map, Value};
 
 #[derive(Debug, PartialEq)]
@@ -21,7 +23,10 @@ pub struct RefResult {
 
 /// `None` where the event is not a JSON object.
 pub fn reference(event: &[u8]) -> Option<RefResult> {
-    let mut value: Value = serde_json::from_slice(event).ok()?;
+    if deeper_than(event, 128) {
+        return None;
+    }
+    let mut value: Value = parse(event, |de| Value::deserialize(de))?;
     let (severity, route) = apply(value.as_object_mut()?);
     // A Value keeps only the last of duplicate members; the count of the
     // members removed comes from a pass that sees every one.
@@ -133,10 +138,55 @@ fn strip_value(v: &mut Value, redacted: &mut u32) {
 /// duplicates included, but none inside a member already removed or
 /// replaced (the top-level `severity`).
 fn count_key_material(event: &[u8]) -> Option<u32> {
+    parse(event, |de| {
+        KeyMaterialCount { top_level: true }.deserialize(de)
+    })
+}
+
+/// `bytes` as a JSON value, at any depth (the transform's output, say).
+pub fn value(bytes: &[u8]) -> Option<Value> {
+    parse(bytes, |de| Value::deserialize(de))
+}
+
+/// serde_json's own depth limit (127) is one short of the transform's
+/// default (128), so the reference checks depth itself and parses without.
+fn parse<'a, T>(
+    event: &'a [u8],
+    read: impl FnOnce(&mut serde_json::Deserializer<SliceRead<'a>>) -> serde_json::Result<T>,
+) -> Option<T> {
     let mut de = serde_json::Deserializer::from_slice(event);
-    KeyMaterialCount { top_level: true }
-        .deserialize(&mut de)
-        .ok()
+    de.disable_recursion_limit();
+    let value = read(&mut de).ok()?;
+    de.end().ok()?;
+    Some(value)
+}
+
+/// Whether arrays and objects nest deeper than `limit` (outside strings).
+fn deeper_than(event: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in event {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 struct KeyMaterialCount {

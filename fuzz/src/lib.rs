@@ -1,0 +1,87 @@
+//! The assertions the fuzz targets share: the engine against the test
+//! suite's reference implementation, and the leak oracle.
+
+#[path = "../../tests/leak/mod.rs"]
+pub mod leak;
+#[path = "../../tests/reference/mod.rs"]
+pub mod reference;
+
+use std::sync::OnceLock;
+
+use kpaudit::{Output, Transform};
+
+/// The built-in defaults, compiled once.
+pub fn defaults() -> &'static Transform {
+    static T: OnceLock<Transform> = OnceLock::new();
+    T.get_or_init(|| Transform::from_json(b"").unwrap())
+}
+
+/// One event through the defaults: accepted exactly when the reference
+/// accepts it, with the same value, severity, route and count; nothing
+/// leaked that the reference does not show (a mutation may turn a key
+/// into an ordinary name); on rejection, no output and a message that
+/// quotes nothing.
+pub fn check_event(event: &[u8]) {
+    let mut out = Output::new();
+    let result = defaults().transform(event, &mut out);
+    check_result(event, result.map(|()| &out), out.data());
+}
+
+/// `check_event` for a result obtained elsewhere (the batch path).
+pub fn check_result(event: &[u8], result: Result<&Output, kpaudit::Error>, emitted: &[u8]) {
+    match (result, reference::reference(event)) {
+        (Ok(out), Some(r)) => {
+            let got = reference::value(emitted).expect("output is JSON");
+            assert_eq!(got, r.value);
+            assert_eq!(out.severity(), r.severity);
+            assert_eq!(out.route(), r.route);
+            assert_eq!(out.redacted(), r.redacted);
+            let visible = serde_json::to_vec(&r.value).unwrap();
+            if leak::findings(&visible, true).is_empty() {
+                let found = leak::findings(emitted, true);
+                assert!(found.is_empty(), "leaked: {found:?}");
+            }
+        }
+        (Err(e), None) => {
+            assert!(emitted.is_empty(), "a rejected event left output");
+            check_message(e.message());
+        }
+        (Ok(_), None) => panic!("accepted what the reference rejects"),
+        (Err(e), Some(_)) => panic!("rejected ({e}) what the reference accepts"),
+    }
+}
+
+/// The planted target's event: a generated event with key material planted
+/// in it (the first 8 bytes of `data` pick it), then edited by the rest,
+/// 3 bytes per edit: where (2), and what and the byte (1).
+pub fn planted_event(data: &[u8]) -> Vec<u8> {
+    let (seed, edits) = data.split_at(data.len().min(8));
+    let mut seed_bytes = [0u8; 8];
+    seed_bytes[..seed.len()].copy_from_slice(seed);
+    let mut rng = leak::corpus::Rng::new(u64::from_le_bytes(seed_bytes));
+    let mut event = leak::planted_event(&mut rng).event.into_bytes();
+    for edit in edits.chunks_exact(3) {
+        let at = usize::from(u16::from_le_bytes([edit[0], edit[1]])) % (event.len() + 1);
+        match edit[2] % 4 {
+            0 => event.truncate(at),
+            1 if at < event.len() => event[at] ^= edit[2] | 1,
+            2 => event.insert(at, edit[2]),
+            _ if at < event.len() => {
+                event.remove(at);
+            }
+            _ => {}
+        }
+    }
+    event
+}
+
+/// Error messages are fixed text and offsets: printable ASCII, short, and
+/// never a marker.
+pub fn check_message(message: &str) {
+    assert!(message.len() < 200, "{message}");
+    assert!(
+        message.bytes().all(|b| (b' '..=b'~').contains(&b)),
+        "{message}"
+    );
+    assert!(!leak::contains_marker(message.as_bytes()), "{message}");
+}
