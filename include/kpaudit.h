@@ -8,7 +8,10 @@
  * Usage: build one kpaudit_transform from configuration, share it between
  * threads; give each thread its own kpaudit_output and kpaudit_error; call
  * kpaudit_transform_event per event and read the result through the
- * kpaudit_output_* accessors. Inputs are pointer + length (no NUL needed).
+ * kpaudit_output_* accessors (kpaudit_transform_batch takes a chunk of NDJSON
+ * into a kpaudit_batch). Records held as MessagePack maps go through
+ * kpaudit_transform_msgpack and kpaudit_transform_msgpack_batch, with the same
+ * outputs. Inputs are pointer + length (no NUL needed).
  * Everything allocated by kpaudit is released by its kpaudit_*_free function,
  * never by free().
  *
@@ -210,8 +213,10 @@ size_t kpaudit_batch_route_count(const struct kpaudit_batch *b);
 const char *kpaudit_batch_route_name(const struct kpaudit_batch *b, size_t route);
 
 /**
- * The events of route `route`: NDJSON, one transformed event per line,
- * each ending with `\n`; not NUL-terminated. Its length goes to `*len`
+ * The events of route `route`: after `kpaudit_transform_batch`, NDJSON,
+ * one transformed event per line, each ending with `\n`; after
+ * `kpaudit_transform_msgpack_batch`, MessagePack items one after another.
+ * Not NUL-terminated. Its length goes to `*len`
  * when `len` is not NULL. NULL with length 0 when the route has no events,
  * out of range, or for NULL.
  *
@@ -294,6 +299,49 @@ const char *kpaudit_error_message(const struct kpaudit_error *err);
  * `err` is NULL or a pointer from `kpaudit_error_new` not yet freed.
  */
 void kpaudit_error_free(struct kpaudit_error *err);
+
+/**
+ * Transforms one record given as a MessagePack map (`record`, `len`
+ * bytes) into `out`, which then holds a MessagePack map: severity set
+ * (as a string member `severity`), key material stripped, route named
+ * (and written as a string member when `route.field` is configured).
+ * Semantics and failures are those of `kpaudit_transform_event`: member
+ * names are strings (or binary) compared as JSON names are; string values
+ * must be UTF-8; a record that is not exactly one map is
+ * `KPAUDIT_INVALID_EVENT`. Maps that lost members keep their header's
+ * width, so the output is valid but not always the shortest encoding.
+ *
+ * # Safety
+ *
+ * As for `kpaudit_transform_event`.
+ */
+enum kpaudit_result kpaudit_transform_msgpack(const struct kpaudit_transform *t,
+                                              const uint8_t *record,
+                                              size_t len,
+                                              struct kpaudit_output *out,
+                                              struct kpaudit_error *err);
+
+/**
+ * Transforms a chunk of MessagePack items (`chunk`, `len` bytes) into `b`,
+ * which is emptied first. An item is a record (a map), or an event framed
+ * as `[header, record]` (a 2-item array, as Fluent Bit frames its events:
+ * the header holds the timestamp and metadata), whose header is copied
+ * unchanged. Each route's buffer (`kpaudit_batch_route_data`) holds its
+ * items, framed as they came, one after another. Items are numbered from
+ * 1 like lines; when the bytes cannot be split into whole items any more,
+ * the rest of the chunk is one rejected item.
+ *
+ * Results and failures are those of `kpaudit_transform_batch`.
+ *
+ * # Safety
+ *
+ * As for `kpaudit_transform_batch`, with `chunk` for `ndjson`.
+ */
+enum kpaudit_result kpaudit_transform_msgpack_batch(const struct kpaudit_transform *t,
+                                                    const uint8_t *chunk,
+                                                    size_t len,
+                                                    struct kpaudit_batch *b,
+                                                    struct kpaudit_error *err);
 
 /**
  * A new, empty output, or NULL if memory ran out.

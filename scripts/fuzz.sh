@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(event planted batch config)
+[[ ${#targets[@]} -gt 0 ]] || targets=(event planted batch msgpack config)
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz > /dev/null || cargo install --locked cargo-fuzz
@@ -37,6 +37,27 @@ fi
 if [[ ! -d $corpus/batch ]]; then
     mkdir -p "$corpus/batch"
     gen --count 200 --seed 42 --corrupt-percent 10 | split -l 5 - "$corpus/batch/seed-"
+fi
+if [[ ! -d $corpus/msgpack ]]; then
+    mkdir -p "$corpus/msgpack"
+    # Generated events as MessagePack maps (a minimal encoder).
+    gen --count 200 --seed 43 | python3 -c '
+import json, struct, sys
+def enc(v):
+    if v is None: return b"\xc0"
+    if v is True: return b"\xc3"
+    if v is False: return b"\xc2"
+    if isinstance(v, int): return b"\xd3" + struct.pack(">q", v)
+    if isinstance(v, float): return b"\xcb" + struct.pack(">d", v)
+    if isinstance(v, str):
+        b = v.encode()
+        return b"\xdb" + struct.pack(">I", len(b)) + b
+    if isinstance(v, list):
+        return b"\xdd" + struct.pack(">I", len(v)) + b"".join(map(enc, v))
+    return b"\xdf" + struct.pack(">I", len(v)) + b"".join(enc(k) + enc(x) for k, x in v.items())
+for n, line in enumerate(sys.stdin):
+    open(sys.argv[1] + "/seed-%d" % n, "wb").write(enc(json.loads(line)))
+' "$corpus/msgpack"
 fi
 if [[ ! -d $corpus/planted ]]; then
     mkdir -p "$corpus/planted"

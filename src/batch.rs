@@ -2,6 +2,7 @@
 //! every input line accounted for (emitted, or rejected with its reason).
 
 use crate::error::{Error, ErrorKind};
+use crate::msgpack;
 use crate::severity::Severity;
 use crate::swar;
 use crate::transform::{Output, Transform};
@@ -9,7 +10,8 @@ use crate::transform::{Output, Transform};
 /// The events of one route in a batch.
 #[derive(Debug, Default)]
 struct RouteBuffer {
-    ndjson: Vec<u8>,
+    /// NDJSON lines, or MessagePack items from a MessagePack chunk.
+    data: Vec<u8>,
     events: usize,
 }
 
@@ -48,7 +50,7 @@ impl Batch {
     /// Empties the batch, keeping its buffers.
     pub fn clear(&mut self) {
         for route in &mut self.routes {
-            route.ndjson.clear();
+            route.data.clear();
             route.events = 0;
         }
         self.severities = [0; 3];
@@ -95,7 +97,13 @@ impl Batch {
 
     /// The route's events, one transformed event per line.
     pub fn route_ndjson(&self, route: usize) -> &[u8] {
-        self.routes.get(route).map_or(&[], |r| &r.ndjson)
+        self.route_data(route)
+    }
+
+    /// The events of a route as they were written: NDJSON after
+    /// `transform_batch`, MessagePack items after `transform_msgpack_batch`.
+    pub fn route_data(&self, route: usize) -> &[u8] {
+        self.routes.get(route).map_or(&[], |r| &r.data)
     }
 
     pub fn route_events(&self, route: usize) -> usize {
@@ -132,6 +140,20 @@ impl Batch {
         }
     }
 
+    /// Adds the event just transformed to its route: `framing`, the event,
+    /// then `end`.
+    fn emit(&mut self, framing: &[u8], end: &[u8]) {
+        let event = &self.event;
+        let route = &mut self.routes[event.route_index()];
+        route.data.extend_from_slice(framing);
+        route.data.extend_from_slice(event.data());
+        route.data.extend_from_slice(end);
+        route.events += 1;
+        self.severities[event.severity() as usize] += 1;
+        self.redacted += u64::from(event.redacted());
+        self.emitted += 1;
+    }
+
     fn reject(&mut self, line: usize, error: &Error) {
         let start = self.messages.len();
         self.messages.extend_from_slice(error.message().as_bytes());
@@ -161,16 +183,7 @@ impl Transform {
             rest = next;
             batch.lines += 1;
             match self.transform(line, &mut batch.event) {
-                Ok(()) => {
-                    let event = &batch.event;
-                    let route = &mut batch.routes[event.route_index()];
-                    route.ndjson.extend_from_slice(event.data());
-                    route.ndjson.push(b'\n');
-                    route.events += 1;
-                    batch.severities[event.severity() as usize] += 1;
-                    batch.redacted += u64::from(event.redacted());
-                    batch.emitted += 1;
-                }
+                Ok(()) => batch.emit(b"", b"\n"),
                 Err(e) => {
                     let line_number = batch.lines;
                     batch.reject(line_number, &e);
@@ -178,6 +191,45 @@ impl Transform {
             }
         }
     }
+
+    /// Transforms a chunk of MessagePack items into `batch`, which is
+    /// emptied first. An item is a record (a map), or a shipper's event
+    /// `[header, record]` (a 2-item array, as Fluent Bit frames events)
+    /// whose header is copied as it is. Each route's buffer holds its items,
+    /// framed as they came, one after another. Items are numbered from 1,
+    /// as lines are; when the bytes cannot be split into items any more,
+    /// the rest counts as one rejected item.
+    pub fn transform_msgpack_batch(&self, chunk: &[u8], batch: &mut Batch) {
+        batch.clear();
+        batch.bind(self);
+        let mut pos = 0;
+        while pos < chunk.len() {
+            batch.lines += 1;
+            let item_number = batch.lines;
+            let Some(end) = msgpack::skip_value(chunk, pos) else {
+                let e = Error::event("the rest of the chunk is not whole MessagePack items", pos);
+                batch.reject(item_number, &e);
+                break;
+            };
+            let item = &chunk[pos..end];
+            pos = end;
+            let (header, record) = split_event(item);
+            match self.transform_msgpack(record, &mut batch.event) {
+                Ok(()) => batch.emit(header, b""),
+                Err(e) => batch.reject(item_number, &e),
+            }
+        }
+    }
+}
+
+/// An item's framing (a 2-item array's header and first item) and record.
+fn split_event(item: &[u8]) -> (&[u8], &[u8]) {
+    if item.first() == Some(&0x92) {
+        if let Some(header_end) = msgpack::skip_value(item, 1) {
+            return item.split_at(header_end);
+        }
+    }
+    (&[], item)
 }
 
 /// A name as a C host borrows it: its bytes and a NUL.

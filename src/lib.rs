@@ -23,6 +23,10 @@ pub mod ffi;
 #[deny(unsafe_code)]
 mod json;
 #[deny(unsafe_code)]
+mod mpscan;
+#[deny(unsafe_code)]
+mod msgpack;
+#[deny(unsafe_code)]
 pub mod redact;
 #[deny(unsafe_code)]
 pub mod route;

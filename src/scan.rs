@@ -26,6 +26,8 @@ pub enum Capture {
         start: usize,
         end: usize,
     },
+    /// A MessagePack non-negative integer.
+    Uint(u64),
     /// A boolean, object or array.
     Other,
 }
@@ -72,7 +74,7 @@ pub struct Scratch {
 
 /// Which values the members of an object hold for the transform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-enum Context {
+pub(crate) enum Context {
     #[default]
     Plain,
     Top,
@@ -97,13 +99,13 @@ struct Frame {
 }
 
 /// What the transform reads from a member.
-enum Read {
+pub(crate) enum Read {
     Value(Field),
     /// An object holding a value the transform reads.
     Object(Context, Field),
 }
 
-fn read_of(context: Context, name: &[u8]) -> Option<Read> {
+pub(crate) fn read_of(context: Context, name: &[u8]) -> Option<Read> {
     match (context, name) {
         (Context::Top, b"action") => Some(Read::Value(Field::Action)),
         (Context::Top, b"logSourceCRN") => Some(Read::Value(Field::LogSourceCrn)),
@@ -117,9 +119,25 @@ fn read_of(context: Context, name: &[u8]) -> Option<Read> {
     }
 }
 
+/// What becomes of a member named `name` of an object in `context`.
+#[inline]
+pub(crate) fn edit_of(plan: &Plan<'_>, context: Context, name: &[u8]) -> Edit {
+    if plan.key_material.contains(name) {
+        Edit::Redact
+    } else if context != Context::Top {
+        Edit::Keep
+    } else if name == b"severity" {
+        Edit::Severity
+    } else if Some(name) == plan.route_field {
+        Edit::RouteField
+    } else {
+        Edit::Keep
+    }
+}
+
 /// What becomes of a member in the output.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Edit {
+pub(crate) enum Edit {
     Keep,
     Redact,
     Severity,
@@ -438,24 +456,9 @@ impl Scanner<'_, '_> {
         let edit = if frame.inert {
             Edit::Keep
         } else {
-            self.edit_of(frame.context, name)
+            edit_of(self.plan, frame.context, name)
         };
         (read, edit)
-    }
-
-    #[inline]
-    fn edit_of(&self, context: Context, name: &[u8]) -> Edit {
-        if self.plan.key_material.contains(name) {
-            Edit::Redact
-        } else if context != Context::Top {
-            Edit::Keep
-        } else if name == b"severity" {
-            Edit::Severity
-        } else if Some(name) == self.plan.route_field {
-            Edit::RouteField
-        } else {
-            Edit::Keep
-        }
     }
 
     /// Leaves the member out of the output: with the comma before it when a

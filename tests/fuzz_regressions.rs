@@ -39,3 +39,11 @@ fn saved_planted_inputs_pass() {
         oracle::check_event(&oracle::planted_event(&data));
     }
 }
+
+#[test]
+fn saved_msgpack_inputs_pass() {
+    for (name, data) in inputs("msgpack") {
+        println!("{name}");
+        oracle::check_msgpack(&data);
+    }
+}

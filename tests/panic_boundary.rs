@@ -190,6 +190,21 @@ fn every_export_returns_its_panic_value_and_handles_stay_usable() {
     h.batch_is_empty();
     h.error_says_panic();
     h.still_usable();
+    let record = b"\x81\xa1a\x01";
+    let r = armed!(
+        covered,
+        kpaudit_transform_msgpack(h.t, record.as_ptr(), record.len(), h.out, h.err)
+    );
+    assert_eq!(r, kpaudit_result::KPAUDIT_PANIC);
+    h.output_is_empty();
+    h.still_usable();
+    let r = armed!(
+        covered,
+        kpaudit_transform_msgpack_batch(h.t, record.as_ptr(), record.len(), h.batch, h.err)
+    );
+    assert_eq!(r, kpaudit_result::KPAUDIT_PANIC);
+    h.batch_is_empty();
+    h.still_usable();
 
     // Accessors on live, filled objects: 0, NULL or "".
     assert_eq!(armed!(covered, kpaudit_transform_route_count(h.t)), 0);
@@ -293,4 +308,23 @@ fn a_panic_while_compiling_a_config_writes_no_handle() {
     assert_eq!(r, kpaudit_result::KPAUDIT_OK);
     // SAFETY: a handle just made.
     unsafe { kpaudit_transform_free(t) };
+}
+
+#[test]
+fn a_panic_in_the_core_mid_msgpack_batch_leaves_nothing_behind() {
+    quiet_injected_panics();
+    let h = Handles::new();
+    h.still_usable();
+    // Two records, the second holding the trigger as a string.
+    let mut chunk = b"\x81\xa1a\x01\x81\xa1b".to_vec();
+    chunk.push(0xa0 | fault::TRIGGER.len() as u8);
+    chunk.extend_from_slice(fault::TRIGGER);
+    // SAFETY: live handles and a valid buffer.
+    let r = unsafe {
+        kpaudit_transform_msgpack_batch(h.t, chunk.as_ptr(), chunk.len(), h.batch, h.err)
+    };
+    assert_eq!(r, kpaudit_result::KPAUDIT_PANIC);
+    h.batch_is_empty();
+    h.error_says_panic();
+    h.still_usable();
 }

@@ -3,6 +3,8 @@
 
 #[path = "../../tests/leak/mod.rs"]
 pub mod leak;
+#[path = "../../tests/msgpack_codec/mod.rs"]
+pub mod msgpack_codec;
 #[path = "../../tests/reference/mod.rs"]
 pub mod reference;
 
@@ -84,4 +86,41 @@ pub fn check_message(message: &str) {
         "{message}"
     );
     assert!(!leak::contains_marker(message.as_bytes()), "{message}");
+}
+
+/// One MessagePack record through the defaults. Accepted: the output is a
+/// record the engine accepts again with nothing left to redact and the same
+/// decisions; when the record is plain JSON data, the JSON path on its JSON
+/// text gives the same value. Rejected: no output, a clean message.
+pub fn check_msgpack(record: &[u8]) {
+    let t = defaults();
+    let mut out = Output::new();
+    match t.transform_msgpack(record, &mut out) {
+        Ok(()) => {
+            let mut again = Output::new();
+            t.transform_msgpack(out.data(), &mut again)
+                .expect("the output is a valid record");
+            assert_eq!(again.redacted(), 0, "key material left in the output");
+            assert_eq!(again.severity(), out.severity());
+            assert_eq!(again.route(), out.route());
+            if let Some(value) = msgpack_codec::decode(record) {
+                let text = serde_json::to_vec(&value).unwrap();
+                let mut json_out = Output::new();
+                if t.transform(&text, &mut json_out).is_ok() {
+                    let via_json = reference::value(json_out.data()).unwrap();
+                    let via_msgpack = msgpack_codec::decode(out.data()).expect("decodes");
+                    assert_eq!(
+                        msgpack_codec::normalize(via_msgpack),
+                        msgpack_codec::normalize(via_json)
+                    );
+                    assert_eq!(json_out.severity(), out.severity());
+                    assert_eq!(json_out.route(), out.route());
+                }
+            }
+        }
+        Err(e) => {
+            assert!(out.data().is_empty(), "a rejected record left output");
+            check_message(e.message());
+        }
+    }
 }

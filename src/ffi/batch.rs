@@ -1,4 +1,4 @@
-//! The batch handle: a chunk of NDJSON in, per-route NDJSON out.
+//! The batch handle: a chunk of events in, per-route buffers out.
 
 use std::ffi::c_char;
 use std::ptr::null;
@@ -9,7 +9,7 @@ use super::panic::{ffi_panic_boundary, EMPTY};
 use super::result::{kpaudit_result, result_of_kind};
 use super::transform::kpaudit_transform;
 use super::{kpaudit_error, slice};
-use crate::{Batch, Severity};
+use crate::{Batch, Severity, Transform};
 
 /// The results of one chunk of NDJSON: per route, its name, its events as
 /// NDJSON and their count; per severity, a count; and each rejected line
@@ -70,6 +70,25 @@ pub unsafe extern "C" fn kpaudit_transform_batch(
     b: *mut kpaudit_batch,
     err: *mut kpaudit_error,
 ) -> kpaudit_result {
+    // SAFETY: the contract above is `run_batch`'s.
+    unsafe { run_batch(t, ndjson, len, b, err, "ndjson", Transform::transform_batch) }
+}
+
+/// The body of the batch exports: `run` over the chunk, the batch emptied
+/// on any failure.
+///
+/// # Safety
+///
+/// As for `kpaudit_transform_batch`, with `chunk` for `ndjson`.
+pub(super) unsafe fn run_batch(
+    t: *const kpaudit_transform,
+    chunk: *const u8,
+    len: usize,
+    b: *mut kpaudit_batch,
+    err: *mut kpaudit_error,
+    chunk_name: &str,
+    run: fn(&Transform, &[u8], &mut Batch),
+) -> kpaudit_result {
     report_or_empty(
         err,
         b,
@@ -80,8 +99,8 @@ pub unsafe extern "C" fn kpaudit_transform_batch(
             let t = t.ok_or_else(|| Failure::null("transform"))?;
             let b = b.ok_or_else(|| Failure::null("batch"))?;
             // SAFETY: per the contract above.
-            let ndjson = unsafe { slice(ndjson, len) }.ok_or_else(|| Failure::null("ndjson"))?;
-            t.inner.transform_batch(ndjson, &mut b.inner);
+            let chunk = unsafe { slice(chunk, len) }.ok_or_else(|| Failure::null(chunk_name))?;
+            run(&t.inner, chunk, &mut b.inner);
             Ok(())
         },
     )
@@ -176,8 +195,10 @@ pub unsafe extern "C" fn kpaudit_batch_route_name(
     }
 }
 
-/// The events of route `route`: NDJSON, one transformed event per line,
-/// each ending with `\n`; not NUL-terminated. Its length goes to `*len`
+/// The events of route `route`: after `kpaudit_transform_batch`, NDJSON,
+/// one transformed event per line, each ending with `\n`; after
+/// `kpaudit_transform_msgpack_batch`, MessagePack items one after another.
+/// Not NUL-terminated. Its length goes to `*len`
 /// when `len` is not NULL. NULL with length 0 when the route has no events,
 /// out of range, or for NULL.
 ///
@@ -196,7 +217,7 @@ pub unsafe extern "C" fn kpaudit_batch_route_data(
         unsafe { *len = 0 };
     }
     ffi_panic_boundary! {
-        let data = with_batch(b, &[][..], |b| b.route_ndjson(route));
+        let data = with_batch(b, &[][..], |b| b.route_data(route));
         if !len.is_null() {
             // SAFETY: per the contract above.
             unsafe { *len = data.len() };

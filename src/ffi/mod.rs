@@ -9,6 +9,7 @@
 
 mod batch;
 mod error;
+mod msgpack;
 pub(crate) mod output;
 pub(crate) mod panic;
 mod result;
@@ -16,6 +17,7 @@ mod transform;
 
 pub use batch::*;
 pub use error::*;
+pub use msgpack::*;
 pub use output::*;
 pub use result::*;
 pub use transform::*;

@@ -8,7 +8,7 @@ use super::panic::{ffi_panic_boundary, EMPTY};
 use super::result::kpaudit_result;
 use super::{kpaudit_error, slice};
 use crate::batch::with_nul;
-use crate::Transform;
+use crate::{Error, Output, Transform};
 
 /// A compiled transform.
 ///
@@ -101,6 +101,24 @@ pub unsafe extern "C" fn kpaudit_transform_event(
     out: *mut kpaudit_output,
     err: *mut kpaudit_error,
 ) -> kpaudit_result {
+    // SAFETY: the contract above is `run_event`'s.
+    unsafe { run_event(t, event, event_len, out, err, Transform::transform) }
+}
+
+/// The body of the per-event exports: `run` on the event, the output
+/// emptied on any failure.
+///
+/// # Safety
+///
+/// As for `kpaudit_transform_event`.
+pub(super) unsafe fn run_event(
+    t: *const kpaudit_transform,
+    event: *const u8,
+    event_len: usize,
+    out: *mut kpaudit_output,
+    err: *mut kpaudit_error,
+    run: fn(&Transform, &[u8], &mut Output) -> Result<(), Error>,
+) -> kpaudit_result {
     report_or_empty(
         err,
         out,
@@ -112,7 +130,7 @@ pub unsafe extern "C" fn kpaudit_transform_event(
             let out = out.ok_or_else(|| Failure::null("out"))?;
             // SAFETY: per the contract above.
             let event = unsafe { slice(event, event_len) }.ok_or_else(|| Failure::null("event"))?;
-            t.inner.transform(event, &mut out.inner)?;
+            run(&t.inner, event, &mut out.inner)?;
             Ok(())
         },
     )

@@ -1128,6 +1128,63 @@ static void test_batch(void)
     kpaudit_error_free(err);
 }
 
+/* MessagePack records: {"action":"kms.secrets.delete","payload":"x"} */
+static const uint8_t MP_RECORD[] = {
+    0x82, 0xa6, 'a', 'c', 't', 'i', 'o', 'n',
+    0xb2, 'k', 'm', 's', '.', 's', 'e', 'c', 'r', 'e', 't', 's', '.', 'd', 'e', 'l', 'e', 't', 'e',
+    0xa7, 'p', 'a', 'y', 'l', 'o', 'a', 'd', 0xa1, 'x'};
+
+static void test_msgpack(void)
+{
+    kpaudit_error *err = kpaudit_error_new();
+    kpaudit_output *out = kpaudit_output_new();
+    kpaudit_batch *b = kpaudit_batch_new();
+    kpaudit_transform *t = NULL;
+    const uint8_t expected[] = {
+        0x82, 0xa6, 'a', 'c', 't', 'i', 'o', 'n',
+        0xb2, 'k', 'm', 's', '.', 's', 'e', 'c', 'r', 'e', 't', 's', '.', 'd', 'e', 'l', 'e', 't', 'e',
+        0xa8, 's', 'e', 'v', 'e', 'r', 'i', 't', 'y', 0xa8, 'c', 'r', 'i', 't', 'i', 'c', 'a', 'l'};
+    uint8_t chunk[2 * sizeof MP_RECORD + 1];
+    size_t len = 99;
+    const uint8_t *data;
+
+    if (!default_transform(&t, out, err))
+        return;
+    CHECK(kpaudit_transform_msgpack(t, MP_RECORD, sizeof MP_RECORD, out, err) == KPAUDIT_OK,
+          "kpaudit_transform_msgpack accepts a map");
+    data = kpaudit_output_data(out, &len);
+    CHECK(len == sizeof expected && memcmp(data, expected, len) == 0,
+          "the record comes back as a map without payload and with severity");
+    CHECK(kpaudit_output_severity(out) == KPAUDIT_SEVERITY_CRITICAL, "msgpack: critical");
+    CHECK(kpaudit_output_redacted(out) == 1, "msgpack: one member redacted");
+    CHECK(strcmp(kpaudit_output_route(out), "unmatched") == 0, "msgpack: unmatched route");
+
+    CHECK(kpaudit_transform_msgpack(t, MP_RECORD, 3, out, err) == KPAUDIT_INVALID_EVENT,
+          "a cut record is an invalid event");
+    CHECK(kpaudit_output_data(out, &len) == NULL && len == 0, "a rejected record leaves no output");
+    CHECK(str_contains(kpaudit_error_message(err), "unexpected end of input"), "the reason is given");
+    CHECK(kpaudit_transform_msgpack(NULL, MP_RECORD, sizeof MP_RECORD, out, err) == KPAUDIT_NULL_ARGUMENT,
+          "msgpack: NULL transform");
+    CHECK(kpaudit_transform_msgpack(t, NULL, 5, out, err) == KPAUDIT_NULL_ARGUMENT, "msgpack: NULL record");
+
+    memcpy(chunk, MP_RECORD, sizeof MP_RECORD);
+    chunk[sizeof MP_RECORD] = 0xc1; /* never valid */
+    memcpy(chunk + sizeof MP_RECORD + 1, MP_RECORD, sizeof MP_RECORD);
+    CHECK(kpaudit_transform_msgpack_batch(t, chunk, sizeof chunk, b, err) == KPAUDIT_OK,
+          "kpaudit_transform_msgpack_batch returns OK");
+    CHECK(kpaudit_batch_lines(b) == 2 && kpaudit_batch_emitted(b) == 1 && kpaudit_batch_rejected(b) == 1,
+          "a chunk broken at its second item: one emitted, the rest one rejected item");
+    CHECK(kpaudit_batch_rejected_line(b, 0) == 2, "the broken item is item 2");
+    data = kpaudit_batch_route_data(b, 0, &len);
+    CHECK(len == sizeof expected && memcmp(data, expected, len) == 0, "the route holds the one record");
+    CHECK(!mem_contains(data, len, "payload"), "no payload in the batch output");
+
+    kpaudit_batch_free(b);
+    kpaudit_transform_free(t);
+    kpaudit_output_free(out);
+    kpaudit_error_free(err);
+}
+
 int main(void)
 {
     test_version();
@@ -1147,6 +1204,7 @@ int main(void)
     test_outputs_are_independent();
     test_output_reuse();
     test_batch();
+    test_msgpack();
 
     printf("%lu passed, %lu failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;

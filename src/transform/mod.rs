@@ -9,6 +9,8 @@ use crate::route::{RouteRules, Source};
 use crate::scan::{self, Capture, Captures, Field, Plan, Scratch};
 use crate::severity::{Severity, SeverityRules};
 
+mod msgpack;
+
 /// The compiled transform. Immutable once built; share it between threads.
 #[derive(Debug)]
 pub struct Transform {
@@ -22,6 +24,8 @@ pub struct Transform {
     route_field: Option<(Vec<u8>, Vec<u8>)>,
     max_event_bytes: usize,
     max_depth: usize,
+    /// The values MessagePack records get, encoded once.
+    msgpack: msgpack::Literals,
 }
 
 /// The result of one event, reused from event to event so that steady state
@@ -35,6 +39,7 @@ pub struct Output {
     route: Vec<u8>,
     redacted: u32,
     scratch: Scratch,
+    msgpack_stack: Vec<crate::mpscan::Frame>,
     /// Unescaped copies of the values read, when they held escapes.
     unescaped: [Vec<u8>; 3],
 }
@@ -116,7 +121,13 @@ impl Transform {
             prefix.push(b':');
             (name.into_bytes(), prefix)
         });
+        let msgpack = msgpack::Literals::new(
+            compiled.routes.names(),
+            &compiled.key_material.mode,
+            route_field.as_ref().map(|(name, _)| name.as_slice()),
+        );
         Ok(Transform {
+            msgpack,
             severity: compiled.severity,
             routes: compiled.routes,
             route_literals,
@@ -146,15 +157,19 @@ impl Transform {
         result
     }
 
+    fn plan(&self) -> Plan<'_> {
+        Plan {
+            key_material: &self.key_material,
+            route_field: self.route_field.as_ref().map(|(name, _)| name.as_slice()),
+            max_depth: self.max_depth,
+        }
+    }
+
     fn transform_into(&self, event: &[u8], out: &mut Output) -> Result<(), Error> {
         if event.len() > self.max_event_bytes {
             return Err(Error::too_large(event.len(), self.max_event_bytes));
         }
-        let plan = Plan {
-            key_material: &self.key_material,
-            route_field: self.route_field.as_ref().map(|(name, _)| name.as_slice()),
-            max_depth: self.max_depth,
-        };
+        let plan = self.plan();
         out.data.clear();
         out.data.reserve(event.len() + 64);
         let scanned = scan::scan(event, &plan, &mut out.scratch, &mut out.data)?;
@@ -208,34 +223,48 @@ impl Transform {
             }
         }
 
-        out.severity = severity;
-        out.route_index = route_index;
-        out.route.clear();
-        out.route
-            .extend_from_slice(self.routes.name(route_index).as_bytes());
-        out.route.push(0);
-        out.redacted = scanned.redacted;
+        self.record_decisions(out, severity, route_index, scanned.redacted);
         Ok(())
     }
 
-    fn route_of(&self, event: &[u8], captures: &Captures, buf: &mut Vec<u8>) -> usize {
-        // Fallback happens only past a missing or null field, so at most
-        // one of the three needs its text.
-        let order = [Field::LogSourceCrn, Field::TargetId, Field::RequestUri];
-        let mut sources = [Source::Missing; 3];
-        for (i, field) in order.into_iter().enumerate() {
-            match captures[field as usize] {
-                Capture::Missing | Capture::Null => continue,
-                Capture::Str { .. } => {
-                    let t = text(event, captures[field as usize], buf);
-                    sources[i] = Source::Text(t.unwrap_or_default());
-                }
-                Capture::Num { .. } | Capture::Other => sources[i] = Source::Other,
-            }
-            break;
-        }
-        self.routes.route(sources[0], sources[1], sources[2])
+    fn record_decisions(&self, out: &mut Output, severity: Severity, route: usize, redacted: u32) {
+        out.severity = severity;
+        out.route_index = route;
+        out.route.clear();
+        out.route
+            .extend_from_slice(self.routes.name(route).as_bytes());
+        out.route.push(0);
+        out.redacted = redacted;
     }
+
+    fn route_of(&self, event: &[u8], captures: &Captures, buf: &mut Vec<u8>) -> usize {
+        route_of_captures(&self.routes, event, captures, buf)
+    }
+}
+
+/// The route of an event from what the scan captured.
+fn route_of_captures(
+    routes: &RouteRules,
+    event: &[u8],
+    captures: &Captures,
+    buf: &mut Vec<u8>,
+) -> usize {
+    // Fallback happens only past a missing or null field, so at most
+    // one of the three needs its text.
+    let order = [Field::LogSourceCrn, Field::TargetId, Field::RequestUri];
+    let mut sources = [Source::Missing; 3];
+    for (i, field) in order.into_iter().enumerate() {
+        match captures[field as usize] {
+            Capture::Missing | Capture::Null => continue,
+            Capture::Str { .. } => {
+                let t = text(event, captures[field as usize], buf);
+                sources[i] = Source::Text(t.unwrap_or_default());
+            }
+            Capture::Num { .. } | Capture::Uint(_) | Capture::Other => sources[i] = Source::Other,
+        }
+        break;
+    }
+    routes.route(sources[0], sources[1], sources[2])
 }
 
 fn severity_literal(severity: Severity) -> &'static [u8] {
@@ -271,6 +300,7 @@ fn text<'a>(event: &'a [u8], capture: Capture, buf: &'a mut Vec<u8>) -> Option<&
 fn status_code(event: &[u8], capture: Capture, buf: &mut Vec<u8>) -> Option<u64> {
     let digits = match capture {
         Capture::Num { start, end } => &event[start..end],
+        Capture::Uint(n) => return Some(n),
         Capture::Str { .. } => text(event, capture, buf)?,
         _ => return None,
     };

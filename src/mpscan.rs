@@ -1,0 +1,351 @@
+//! The MessagePack record scanner: the JSON scanner's twin for records that
+//! arrive as a MessagePack map (a log shipper's decoded body). One pass that
+//! validates the record, copies untouched spans as they are, drops or masks
+//! key-material members at any depth (rewriting the count of each map that
+//! lost members), and notes where the values that decide severity and
+//! route are. Member names are compared as the JSON path compares them.
+
+use crate::error::Error;
+use crate::msgpack::{self, Head, HeadError, MapWidth};
+use crate::redact::RedactMode;
+use crate::scan::{edit_of, read_of, Capture, Captures, Context, Edit, Plan, Read};
+
+/// What the scan found, for the transform to decide on and assemble.
+#[derive(Debug)]
+pub struct Scanned {
+    pub captures: Captures,
+    /// Output offsets where the value of the first top-level `severity`
+    /// (and route field) member goes.
+    pub severity_hole: Option<usize>,
+    pub route_hole: Option<usize>,
+    /// Members of the top-level map left in the output.
+    pub top_members: u64,
+    pub top_width: MapWidth,
+    pub redacted: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Frame {
+    is_map: bool,
+    /// Items (array) or members (map) not yet scanned.
+    left: u64,
+    /// In a map: the next item is a member name.
+    want_key: bool,
+    /// Inside a value that is dropped or replaced: no more edits.
+    inert: bool,
+    /// The current member's value is not copied.
+    skip_value: bool,
+    context: Context,
+    /// Where this map's header is in the output, its width, and how many
+    /// members it declared and keeps.
+    header_out: usize,
+    width: MapWidth,
+    declared: u64,
+    kept: u64,
+}
+
+struct Scanner<'i, 'o> {
+    input: &'i [u8],
+    pos: usize,
+    out: &'o mut Vec<u8>,
+    copy_from: usize,
+    cur: Frame,
+    depth: usize,
+    stack: &'o mut Vec<Frame>,
+    plan: &'o Plan<'o>,
+    /// The mask as a MessagePack string, in mask mode.
+    mask: &'o [u8],
+    captures: Captures,
+    capture_into: Option<crate::scan::Field>,
+    child_context: Context,
+    severity_hole: Option<usize>,
+    route_hole: Option<usize>,
+    redacted: u32,
+}
+
+/// Scans the record `input` (already checked for size) into `out`, leaving
+/// out the values of the severity and route members, which the caller
+/// inserts at the holes, and leaving the top-level count for the caller to
+/// write. On error `out` holds partial output the caller must discard.
+pub fn scan(
+    input: &[u8],
+    plan: &Plan<'_>,
+    mask: &[u8],
+    stack: &mut Vec<Frame>,
+    out: &mut Vec<u8>,
+) -> Result<Scanned, Error> {
+    stack.clear();
+    let (members, header) = match msgpack::head(input, 0) {
+        Ok((Head::Map { members }, header)) => (members, header),
+        Err(HeadError::End) => return Err(Error::event("empty event", 0)),
+        _ => return Err(Error::event("the record is not a map", 0)),
+    };
+    let top = Frame {
+        is_map: true,
+        left: members,
+        want_key: true,
+        inert: false,
+        skip_value: false,
+        context: Context::Top,
+        header_out: 0,
+        width: msgpack::map_width(input[0]),
+        declared: members,
+        kept: 0,
+    };
+    let mut s = Scanner {
+        input,
+        pos: header,
+        out,
+        copy_from: 0,
+        cur: top,
+        depth: 1,
+        stack,
+        plan,
+        mask,
+        captures: Captures::default(),
+        capture_into: None,
+        child_context: Context::Plain,
+        severity_hole: None,
+        route_hole: None,
+        redacted: 0,
+    };
+    s.run()?;
+    Ok(Scanned {
+        captures: s.captures,
+        severity_hole: s.severity_hole,
+        route_hole: s.route_hole,
+        top_members: s.cur.kept,
+        top_width: s.cur.width,
+        redacted: s.redacted,
+    })
+}
+
+impl Scanner<'_, '_> {
+    fn flush(&mut self, to: usize) {
+        self.out.extend_from_slice(&self.input[self.copy_from..to]);
+        self.copy_from = to;
+    }
+
+    fn head(&self) -> Result<(Head, usize), Error> {
+        msgpack::head(self.input, self.pos).map_err(|e| match e {
+            HeadError::End => Error::event("unexpected end of input", self.pos),
+            HeadError::Reserved => Error::event("invalid MessagePack type byte 0xc1", self.pos),
+        })
+    }
+
+    /// The `len`-byte body after a header of `header` bytes.
+    fn body(&self, header: usize, len: usize) -> Result<(usize, usize), Error> {
+        let start = self.pos + header;
+        match start.checked_add(len) {
+            Some(end) if end <= self.input.len() => Ok((start, end)),
+            _ => Err(Error::event("unexpected end of input", self.input.len())),
+        }
+    }
+
+    fn string(&self, header: usize, len: usize) -> Result<(usize, usize), Error> {
+        let (start, end) = self.body(header, len)?;
+        if let Err(e) = std::str::from_utf8(&self.input[start..end]) {
+            return Err(Error::event("invalid UTF-8", start + e.valid_up_to()));
+        }
+        Ok((start, end))
+    }
+
+    fn run(&mut self) -> Result<(), Error> {
+        loop {
+            if self.cur.left == 0 {
+                self.close();
+                match self.stack.pop() {
+                    Some(parent) => {
+                        self.cur = parent;
+                        self.depth -= 1;
+                        self.value_done();
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            if self.cur.is_map && self.cur.want_key {
+                self.member_name()?;
+            } else {
+                self.value()?;
+            }
+        }
+        self.flush(self.pos);
+        if self.pos != self.input.len() {
+            return Err(Error::event("unexpected data after the record", self.pos));
+        }
+        Ok(())
+    }
+
+    /// A map's member name, and what becomes of the member. Names are
+    /// strings (or binary); a member with another scalar as its key is
+    /// kept as it is.
+    fn member_name(&mut self) -> Result<(), Error> {
+        let key_start = self.pos;
+        let (head, header) = self.head()?;
+        let (name, end) = match head {
+            Head::Str { len } => {
+                let (start, end) = self.string(header, len)?;
+                (Some(&self.input[start..end]), end)
+            }
+            Head::Bin { len } => {
+                let (start, end) = self.body(header, len)?;
+                (Some(&self.input[start..end]), end)
+            }
+            Head::Ext { len } => (None, self.body(header, len)?.1),
+            Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber => {
+                (None, key_start + header)
+            }
+            Head::Array { .. } | Head::Map { .. } => {
+                return Err(Error::event("a map key is an array or a map", key_start));
+            }
+        };
+        self.pos = end;
+        let frame = self.cur;
+        self.cur.want_key = false;
+        self.capture_into = None;
+        self.child_context = Context::Plain;
+        if let (Some(name), true) = (name, frame.context != Context::Plain) {
+            match read_of(frame.context, name) {
+                None => {}
+                Some(Read::Value(field)) => self.capture_into = Some(field),
+                Some(Read::Object(context, field)) => {
+                    self.child_context = context;
+                    self.captures[field as usize] = Capture::Missing;
+                }
+            }
+        }
+        if frame.inert {
+            return Ok(());
+        }
+        let edit = name.map_or(Edit::Keep, |name| edit_of(self.plan, frame.context, name));
+        let value_start = self.pos;
+        match edit {
+            Edit::Keep => self.cur.kept += 1,
+            Edit::Redact => {
+                self.redacted = self.redacted.saturating_add(1);
+                match self.plan.key_material.mode {
+                    RedactMode::Remove => self.drop_member(key_start),
+                    RedactMode::Mask(_) => {
+                        self.flush(value_start);
+                        self.out.extend_from_slice(self.mask);
+                        self.cur.skip_value = true;
+                        self.cur.kept += 1;
+                    }
+                }
+            }
+            Edit::Severity | Edit::RouteField => {
+                let hole = match edit {
+                    Edit::Severity => &mut self.severity_hole,
+                    _ => &mut self.route_hole,
+                };
+                if hole.is_none() {
+                    *hole = Some(self.out.len() + (value_start - self.copy_from));
+                    self.flush(value_start);
+                    self.cur.skip_value = true;
+                    self.cur.kept += 1;
+                } else {
+                    // The output holds one such member: later ones go.
+                    self.drop_member(key_start);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn drop_member(&mut self, key_start: usize) {
+        self.flush(key_start);
+        self.cur.skip_value = true;
+    }
+
+    /// An array item or a member's value.
+    fn value(&mut self) -> Result<(), Error> {
+        let value_start = self.pos;
+        let (head, header) = self.head()?;
+        let (capture, end) = match head {
+            Head::Nil => (Capture::Null, value_start + header),
+            Head::Uint(n) => (Capture::Uint(n), value_start + header),
+            Head::Bool | Head::OtherNumber => (Capture::Other, value_start + header),
+            Head::Str { len } => {
+                let (start, end) = self.string(header, len)?;
+                let text = Capture::Str {
+                    start,
+                    end,
+                    escaped: false,
+                };
+                (text, end)
+            }
+            Head::Bin { len } | Head::Ext { len } => (Capture::Other, self.body(header, len)?.1),
+            Head::Array { items } => return self.open(false, items, value_start, header),
+            Head::Map { members } => return self.open(true, members, value_start, header),
+        };
+        self.pos = end;
+        if let Some(field) = self.capture_into {
+            self.captures[field as usize] = capture;
+        }
+        self.value_done();
+        Ok(())
+    }
+
+    fn open(&mut self, is_map: bool, left: u64, at: usize, header: usize) -> Result<(), Error> {
+        if self.depth >= self.plan.max_depth {
+            return Err(Error::event(
+                &format!("nesting deeper than {} levels", self.plan.max_depth),
+                at,
+            ));
+        }
+        if let Some(field) = self.capture_into {
+            self.captures[field as usize] = Capture::Other;
+        }
+        let context = if is_map {
+            self.child_context
+        } else {
+            Context::Plain
+        };
+        let inert = self.cur.inert || self.cur.skip_value;
+        if is_map && !inert {
+            self.flush(at);
+        }
+        let child = Frame {
+            is_map,
+            left,
+            want_key: true,
+            inert,
+            skip_value: false,
+            context,
+            header_out: self.out.len(),
+            width: msgpack::map_width(self.input[at]),
+            declared: left,
+            kept: 0,
+        };
+        self.stack.push(std::mem::replace(&mut self.cur, child));
+        self.depth += 1;
+        self.capture_into = None;
+        self.child_context = Context::Plain;
+        self.pos = at + header;
+        Ok(())
+    }
+
+    /// The end of a container: a map that lost members gets its count
+    /// rewritten (the top-level one is the caller's).
+    fn close(&mut self) {
+        let frame = self.cur;
+        if frame.is_map && !frame.inert && self.depth > 1 && frame.kept != frame.declared {
+            self.flush(self.pos);
+            msgpack::patch_map_count(self.out, frame.header_out, frame.width, frame.kept);
+        }
+    }
+
+    fn value_done(&mut self) {
+        self.capture_into = None;
+        self.child_context = Context::Plain;
+        if self.cur.is_map {
+            self.cur.want_key = true;
+            if self.cur.skip_value {
+                self.copy_from = self.pos;
+                self.cur.skip_value = false;
+            }
+        }
+        self.cur.left -= 1;
+    }
+}

@@ -1,0 +1,220 @@
+//! The MessagePack format: reading one value's header, and writing the few
+//! values the transform adds (strings, and map headers it rewrites).
+
+/// What a value's first bytes say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Head {
+    Nil,
+    Bool,
+    Uint(u64),
+    /// A negative integer or a float: a number, but never a status code.
+    OtherNumber,
+    /// A string's body is `len` bytes after the header.
+    Str {
+        len: usize,
+    },
+    Bin {
+        len: usize,
+    },
+    /// An extension's body (its type byte included) is `len` bytes.
+    Ext {
+        len: usize,
+    },
+    Array {
+        items: u64,
+    },
+    Map {
+        members: u64,
+    },
+}
+
+/// A map header's encoding, which a rewritten count keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapWidth {
+    Fix,
+    W16,
+    W32,
+}
+
+/// Why a header cannot be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeadError {
+    End,
+    /// 0xc1, which the format never uses.
+    Reserved,
+}
+
+/// The header of the value at `input[pos..]` and its length in bytes.
+pub fn head(input: &[u8], pos: usize) -> Result<(Head, usize), HeadError> {
+    let b = *input.get(pos).ok_or(HeadError::End)?;
+    let be = |n: usize| -> Result<u64, HeadError> {
+        let bytes = input.get(pos + 1..pos + 1 + n).ok_or(HeadError::End)?;
+        Ok(bytes.iter().fold(0u64, |acc, &x| (acc << 8) | u64::from(x)))
+    };
+    let sized = |n: usize| -> Result<usize, HeadError> { Ok(be(n)? as usize) };
+    Ok(match b {
+        0x00..=0x7f => (Head::Uint(u64::from(b)), 1),
+        0x80..=0x8f => (
+            Head::Map {
+                members: u64::from(b & 0x0f),
+            },
+            1,
+        ),
+        0x90..=0x9f => (
+            Head::Array {
+                items: u64::from(b & 0x0f),
+            },
+            1,
+        ),
+        0xa0..=0xbf => (
+            Head::Str {
+                len: usize::from(b & 0x1f),
+            },
+            1,
+        ),
+        0xc0 => (Head::Nil, 1),
+        0xc1 => return Err(HeadError::Reserved),
+        0xc2 | 0xc3 => (Head::Bool, 1),
+        0xc4 => (Head::Bin { len: sized(1)? }, 2),
+        0xc5 => (Head::Bin { len: sized(2)? }, 3),
+        0xc6 => (Head::Bin { len: sized(4)? }, 5),
+        // Extensions: length, then a type byte counted in the body.
+        0xc7 => (Head::Ext { len: sized(1)? + 1 }, 2),
+        0xc8 => (Head::Ext { len: sized(2)? + 1 }, 3),
+        0xc9 => (Head::Ext { len: sized(4)? + 1 }, 5),
+        0xca => (Head::OtherNumber, 1 + need(input, pos + 1, 4)?),
+        0xcb => (Head::OtherNumber, 1 + need(input, pos + 1, 8)?),
+        0xcc => (Head::Uint(be(1)?), 2),
+        0xcd => (Head::Uint(be(2)?), 3),
+        0xce => (Head::Uint(be(4)?), 5),
+        0xcf => (Head::Uint(be(8)?), 9),
+        0xd0..=0xd3 => {
+            let n = 1 << (b - 0xd0);
+            let v = be(n)?;
+            // Signed: non-negative values are still integers a status can be.
+            let negative = v >> (8 * n - 1) & 1 == 1;
+            (
+                if negative {
+                    Head::OtherNumber
+                } else {
+                    Head::Uint(v)
+                },
+                1 + n,
+            )
+        }
+        0xd4..=0xd8 => (
+            Head::Ext {
+                len: 1 + (1 << (b - 0xd4)),
+            },
+            1,
+        ),
+        0xd9 => (Head::Str { len: sized(1)? }, 2),
+        0xda => (Head::Str { len: sized(2)? }, 3),
+        0xdb => (Head::Str { len: sized(4)? }, 5),
+        0xdc => (Head::Array { items: be(2)? }, 3),
+        0xdd => (Head::Array { items: be(4)? }, 5),
+        0xde => (Head::Map { members: be(2)? }, 3),
+        0xdf => (Head::Map { members: be(4)? }, 5),
+        0xe0..=0xff => (Head::OtherNumber, 1),
+    })
+}
+
+/// `n` after checking that `input[at..at + n]` exists.
+fn need(input: &[u8], at: usize, n: usize) -> Result<usize, HeadError> {
+    if input.len() >= at && input.len() - at >= n {
+        Ok(n)
+    } else {
+        Err(HeadError::End)
+    }
+}
+
+/// The width of the map header starting with byte `b`.
+pub fn map_width(b: u8) -> MapWidth {
+    match b {
+        0xde => MapWidth::W16,
+        0xdf => MapWidth::W32,
+        _ => MapWidth::Fix,
+    }
+}
+
+/// Rewrites the count of the map header at `out[at..]`, keeping its width
+/// (the count only ever shrinks there, so it fits).
+pub fn patch_map_count(out: &mut [u8], at: usize, width: MapWidth, count: u64) {
+    match width {
+        MapWidth::Fix => out[at] = 0x80 | count as u8,
+        MapWidth::W16 => out[at + 1..at + 3].copy_from_slice(&(count as u16).to_be_bytes()),
+        MapWidth::W32 => out[at + 1..at + 5].copy_from_slice(&(count as u32).to_be_bytes()),
+    }
+}
+
+/// Whether `count` fits a header of `width`.
+pub fn fits(width: MapWidth, count: u64) -> bool {
+    match width {
+        MapWidth::Fix => count <= 15,
+        MapWidth::W16 => count <= 0xffff,
+        MapWidth::W32 => count <= 0xffff_ffff,
+    }
+}
+
+/// The shortest map header for `count` members.
+pub fn map_header(count: u64) -> Vec<u8> {
+    if count <= 15 {
+        vec![0x80 | count as u8]
+    } else if count <= 0xffff {
+        let mut h = vec![0xde];
+        h.extend_from_slice(&(count as u16).to_be_bytes());
+        h
+    } else {
+        let mut h = vec![0xdf];
+        h.extend_from_slice(&(count as u32).to_be_bytes());
+        h
+    }
+}
+
+/// `text` as a MessagePack string, shortest header.
+pub fn str_value(text: &str) -> Vec<u8> {
+    let len = text.len();
+    let mut v = Vec::with_capacity(len + 5);
+    if len <= 31 {
+        v.push(0xa0 | len as u8);
+    } else if len <= 0xff {
+        v.extend_from_slice(&[0xd9, len as u8]);
+    } else if len <= 0xffff {
+        v.push(0xda);
+        v.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        v.push(0xdb);
+        v.extend_from_slice(&(len as u32).to_be_bytes());
+    }
+    v.extend_from_slice(text.as_bytes());
+    v
+}
+
+/// The end of the value starting at `pos`, checking lengths only (not
+/// UTF-8 or depth): how a batch finds where one record ends. `None` when
+/// the bytes end first or hold the reserved byte.
+pub fn skip_value(input: &[u8], mut pos: usize) -> Option<usize> {
+    // Values still to skip; containers add their items.
+    let mut pending: u64 = 1;
+    while pending > 0 {
+        let (head, header) = head(input, pos).ok()?;
+        pos = pos.checked_add(header)?;
+        pending -= 1;
+        match head {
+            Head::Str { len } | Head::Bin { len } | Head::Ext { len } => {
+                pos = pos.checked_add(len)?;
+                if pos > input.len() {
+                    return None;
+                }
+            }
+            Head::Array { items } => pending = pending.checked_add(items)?,
+            Head::Map { members } => pending = pending.checked_add(members.checked_mul(2)?)?,
+            Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber => {}
+        }
+        // Every pending value needs at least one byte.
+        if pending > (input.len() - pos) as u64 {
+            return None;
+        }
+    }
+    Some(pos)
+}

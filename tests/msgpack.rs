@@ -1,0 +1,302 @@
+//! The MessagePack path: the same decisions as the JSON path (a
+//! differential test on the corpus), the format's own cases, bad input,
+//! the batch with framed events, and the leak oracle.
+
+mod leak;
+mod msgpack_codec;
+mod reference;
+
+use kpaudit::{Batch, ErrorKind, Output, Severity, Transform};
+use leak::corpus::{self, Rng};
+use msgpack_codec::{decode, encode, normalize};
+use serde_json::{json, Value};
+
+fn defaults() -> Transform {
+    Transform::from_json(b"").unwrap()
+}
+
+/// A JSON event through both paths: same severity, route, count and value.
+fn both_paths(t: &Transform, event: &str) -> Value {
+    let (mut json_out, mut mp_out) = (Output::new(), Output::new());
+    t.transform(event.as_bytes(), &mut json_out).unwrap();
+    let value: Value = serde_json::from_str(event).unwrap();
+    t.transform_msgpack(&encode(&value), &mut mp_out).unwrap();
+    assert_eq!(mp_out.severity(), json_out.severity(), "{event}");
+    assert_eq!(mp_out.route(), json_out.route(), "{event}");
+    let via_json = normalize(serde_json::from_slice(json_out.data()).unwrap());
+    let via_msgpack = normalize(decode(mp_out.data()).expect("one MessagePack map"));
+    assert_eq!(via_msgpack, via_json, "{event}");
+    via_msgpack
+}
+
+#[test]
+fn the_corpus_gives_the_same_result_through_both_paths() {
+    let t = defaults();
+    let masked =
+        Transform::from_json(br#"{"redact":{"mode":"mask"},"route":{"field":"_route"}}"#).unwrap();
+    let mut rng = Rng::new(5);
+    let (mut json_out, mut mp_out) = (Output::new(), Output::new());
+    for _ in 0..5_000 {
+        let event = corpus::event(&mut rng);
+        both_paths(&t, &event);
+        both_paths(&masked, &event);
+        // The corpus has no duplicate keys, so the counts agree too.
+        t.transform(event.as_bytes(), &mut json_out).unwrap();
+        let value: Value = serde_json::from_str(&event).unwrap();
+        t.transform_msgpack(&encode(&value), &mut mp_out).unwrap();
+        assert_eq!(mp_out.redacted(), json_out.redacted());
+    }
+}
+
+#[test]
+fn planted_key_material_never_leaks_through_msgpack() {
+    let t = defaults();
+    let mut rng = Rng::new(8);
+    let mut out = Output::new();
+    for _ in 0..2_000 {
+        let planted = leak::planted_event(&mut rng);
+        let value: Value = serde_json::from_str(&planted.event).unwrap();
+        let record = encode(&value);
+        assert!(leak::contains_marker(&record));
+        t.transform_msgpack(&record, &mut out).unwrap();
+        assert!(!leak::contains_marker(out.data()));
+        let back = serde_json::to_vec(&decode(out.data()).unwrap()).unwrap();
+        let found = leak::findings(&back, true);
+        assert!(found.is_empty(), "{found:?}");
+        let expected = reference::reference(planted.event.as_bytes()).unwrap();
+        assert_eq!(
+            normalize(decode(out.data()).unwrap()),
+            normalize(expected.value)
+        );
+    }
+}
+
+#[test]
+fn a_full_fixmap_grows_to_a_map16_when_severity_is_added() {
+    let mut record = json!({});
+    for i in 0..15 {
+        record[format!("m{i}")] = json!(i);
+    }
+    let bytes = encode(&record);
+    assert_eq!(bytes[0], 0x8f);
+    let mut out = Output::new();
+    defaults().transform_msgpack(&bytes, &mut out).unwrap();
+    assert_eq!(out.data()[..3], [0xde, 0, 16]);
+    let back = decode(out.data()).unwrap();
+    assert_eq!(back.as_object().unwrap().len(), 16);
+    assert_eq!(back["severity"], "normal");
+}
+
+#[test]
+fn maps_that_lose_members_keep_their_header_width() {
+    let mut inner = json!({"payload": "c2VjcmV0", "iv": "aXY="});
+    for i in 0..20 {
+        inner[format!("k{i}")] = json!(i);
+    }
+    let record = json!({"action": "kms.secrets.wrap", "requestData": inner, "nonce": 1});
+    let mut out = Output::new();
+    defaults()
+        .transform_msgpack(&encode(&record), &mut out)
+        .unwrap();
+    assert_eq!(out.redacted(), 3);
+    let back = decode(out.data()).unwrap();
+    assert_eq!(back["requestData"].as_object().unwrap().len(), 20);
+    assert!(back.get("nonce").is_none());
+    // The inner map (22 members, map16) still has a map16 header.
+    let at = out.data().windows(3).position(|w| w == [0xde, 0, 20]);
+    assert!(at.is_some());
+}
+
+#[test]
+fn names_that_are_binary_or_not_strings() {
+    // {bin "payload": 1, 7: "x", "ok": true}
+    let mut record = vec![0x83, 0xc4, 7];
+    record.extend_from_slice(b"payload");
+    record.extend_from_slice(&[0x01, 0x07, 0xa1, b'x', 0xa2, b'o', b'k', 0xc3]);
+    let mut out = Output::new();
+    defaults().transform_msgpack(&record, &mut out).unwrap();
+    assert_eq!(out.redacted(), 1);
+    let mut expected = vec![0x83, 0x07, 0xa1, b'x', 0xa2, b'o', b'k', 0xc3];
+    expected.extend_from_slice(b"\xa8severity\xa6normal");
+    assert_eq!(out.data(), expected);
+}
+
+#[test]
+fn status_codes_as_integers_of_any_width_or_digit_strings() {
+    let t = defaults();
+    let mut out = Output::new();
+    let with_code = |code: &[u8]| {
+        // {"reason": {"reasonCode": <code>}}
+        let mut r = vec![0x81, 0xa6];
+        r.extend_from_slice(b"reason");
+        r.extend_from_slice(&[0x81, 0xaa]);
+        r.extend_from_slice(b"reasonCode");
+        r.extend_from_slice(code);
+        r
+    };
+    for (code, severity) in [
+        (&b"\xcd\x01\xf7"[..], Severity::Critical), // uint16 503
+        (b"\xd1\x01\x91", Severity::Critical),      // int16 401
+        (b"\xcc\xc8", Severity::Normal),            // uint8 200
+        (b"\xa3503", Severity::Critical),           // "503"
+        (b"\xd1\xfe\x0c", Severity::Normal),        // int16 -500
+        (b"\xcb\x40\x7f\x70\x00\x00\x00\x00\x00", Severity::Normal), // 503.0
+        (b"\xc3", Severity::Normal),                // true
+    ] {
+        t.transform_msgpack(&with_code(code), &mut out).unwrap();
+        assert_eq!(out.severity(), severity, "{code:x?}");
+    }
+}
+
+#[test]
+fn severity_and_route_field_replace_the_first_member_and_drop_later_ones() {
+    let t = Transform::from_json(br#"{"route":{"field":"_route"}}"#).unwrap();
+    let record = json!({"severity": [1, 2], "_route": {"x": 1}, "logSourceCRN": "crn:v1:bluemix:public:kms:eu-de:a/1:i::"});
+    let back = both_paths(&t, &record.to_string());
+    assert_eq!(back["severity"], "normal");
+    assert_eq!(back["_route"], "eu-de");
+    assert_eq!(back.as_object().unwrap().len(), 3);
+}
+
+#[test]
+fn bad_records_are_rejected_with_their_reason_and_leave_nothing() {
+    let t = Transform::from_json(br#"{"limits":{"max_event_bytes":64,"max_depth":3}}"#).unwrap();
+    let mut out = Output::new();
+    let cases: [(&[u8], &str); 11] = [
+        (b"", "invalid event: empty event at byte 0"),
+        (
+            b"\x92\x01\x02",
+            "invalid event: the record is not a map at byte 0",
+        ),
+        (
+            b"\xa3abc",
+            "invalid event: the record is not a map at byte 0",
+        ),
+        (
+            b"\x81\xa1a",
+            "invalid event: unexpected end of input at byte 3",
+        ),
+        (
+            b"\x81\xa1a\xa5ab",
+            "invalid event: unexpected end of input at byte 6",
+        ),
+        (
+            b"\x81\xa1a\xc1",
+            "invalid event: invalid MessagePack type byte 0xc1 at byte 3",
+        ),
+        (
+            b"\x81\xa1a\xa2\xff\xfe",
+            "invalid event: invalid UTF-8 at byte 4",
+        ),
+        (
+            b"\x81\xa1a\x01\x01",
+            "invalid event: unexpected data after the record at byte 4",
+        ),
+        (
+            b"\x81\x90\x01",
+            "invalid event: a map key is an array or a map at byte 1",
+        ),
+        (
+            b"\x81\xa1a\x91\x91\x91\x01",
+            "invalid event: nesting deeper than 3 levels at byte 5",
+        ),
+        (
+            b"\xdf\xff\xff\xff\xff\xa1a",
+            "invalid event: unexpected end of input at byte 7",
+        ),
+    ];
+    for (record, message) in cases {
+        out.reset();
+        t.transform(br#"{"a":1}"#, &mut out).unwrap();
+        let e = t.transform_msgpack(record, &mut out).err();
+        let e = e.unwrap_or_else(|| panic!("accepted {record:x?}"));
+        assert_eq!(e.message(), message, "{record:x?}");
+        assert_eq!(e.kind(), ErrorKind::InvalidEvent);
+        assert!(out.data().is_empty() && out.route().is_empty());
+    }
+    let e = t.transform_msgpack(&[0x80; 65], &mut out).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::EventTooLarge);
+}
+
+/// A Fluent Bit event: `[[timestamp, metadata], record]`.
+fn framed(seconds: u32, record: &Value) -> Vec<u8> {
+    let mut item = vec![0x92, 0x92, 0xd7, 0x00];
+    item.extend_from_slice(&seconds.to_be_bytes());
+    item.extend_from_slice(&[0, 0, 0, 0, 0x80]);
+    item.extend(encode(record));
+    item
+}
+
+#[test]
+fn a_batch_of_framed_and_bare_records_accounts_for_every_item() {
+    let t = defaults();
+    let mut rng = Rng::new(13);
+    let mut chunk = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..300u32 {
+        let event: Value = serde_json::from_str(&corpus::event(&mut rng)).unwrap();
+        if i % 3 == 0 {
+            chunk.extend(encode(&event));
+        } else {
+            chunk.extend(framed(i, &event));
+        }
+        if i % 50 == 7 {
+            chunk.extend(framed(i, &json!([1])));
+        }
+        expected.push(event);
+    }
+    let mut batch = Batch::new();
+    t.transform_msgpack_batch(&chunk, &mut batch);
+    assert_eq!(batch.lines(), 306);
+    assert_eq!(batch.emitted(), 300);
+    let rejected: Vec<usize> = batch.rejected().iter().map(|r| r.line).collect();
+    assert_eq!(rejected, [9, 60, 111, 162, 213, 264]);
+    assert_eq!(
+        batch.rejected_message(0),
+        Some("invalid event: the record is not a map at byte 0")
+    );
+
+    // Every route's items decode, headers intact, with that route's events.
+    let mut per_event = Output::new();
+    let mut seen = 0;
+    for route in 0..batch.route_count() {
+        let data = batch.route_data(route);
+        let mut pos = 0;
+        for _ in 0..batch.route_events(route) {
+            let item = msgpack_codec::read(data, &mut pos).expect("a whole item");
+            let record = match &item {
+                Value::Array(parts) => {
+                    assert_eq!(parts.len(), 2);
+                    parts[1].clone()
+                }
+                _ => item,
+            };
+            assert!(record["severity"].is_string());
+            seen += 1;
+        }
+        assert_eq!(pos, data.len());
+        assert!(!leak::contains_marker(data));
+    }
+    assert_eq!(seen, 300);
+    t.transform_msgpack(&encode(&expected[0]), &mut per_event)
+        .unwrap();
+    let first_route = per_event.route_index();
+    assert!(batch.route_data(first_route).starts_with(per_event.data()));
+}
+
+#[test]
+fn a_chunk_that_breaks_off_counts_its_rest_as_one_rejected_item() {
+    let t = defaults();
+    let mut chunk = framed(1, &json!({"action": "kms.secrets.create"}));
+    chunk.extend_from_slice(&[0x92, 0x92, 0xd7]);
+    let mut batch = Batch::new();
+    t.transform_msgpack_batch(&chunk, &mut batch);
+    assert_eq!(
+        (batch.lines(), batch.emitted(), batch.rejected().len()),
+        (2, 1, 1)
+    );
+    assert_eq!(
+        batch.rejected_message(0),
+        Some("invalid event: the rest of the chunk is not whole MessagePack items at byte 40")
+    );
+}
