@@ -77,10 +77,11 @@ summary=()
 for target in "${targets[@]}"; do
     printf '\n== fuzzing %s for %s s\n' "$target" "$seconds"
     log=$(mktemp)
+    status=0
     cargo +nightly fuzz run "$target" "$corpus/$target" -- \
-        -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 2>&1 |
-        tee "$log" | grep -E '^(#[0-9]+\s+(INITED|DONE)|==[0-9]+==|Done [0-9]+ runs|SUMMARY|thread .* panicked)' || true
-    status=${PIPESTATUS[0]}
+        -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \
+        > "$log" 2>&1 || status=$?
+    grep -E '^(#[0-9]+\s+(INITED|DONE)|==[0-9]+==|Done [0-9]+ runs|SUMMARY|thread .* panicked)' "$log" || true
     runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1 runs in \2 s/p' "$log")
     cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1 || true)
     if [[ $status -ne 0 ]]; then
