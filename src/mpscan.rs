@@ -144,8 +144,13 @@ impl Scanner<'_, '_> {
 
     fn string(&self, header: usize, len: usize) -> Result<(usize, usize), Error> {
         let (start, end) = self.body(header, len)?;
-        if let Err(e) = std::str::from_utf8(&self.input[start..end]) {
-            return Err(Error::event("invalid UTF-8", start + e.valid_up_to()));
+        let bytes = &self.input[start..end];
+        // Most strings are ASCII, which `is_ascii` confirms a word at a time
+        // for less than the full UTF-8 check costs.
+        if !bytes.is_ascii() {
+            if let Err(e) = std::str::from_utf8(bytes) {
+                return Err(Error::event("invalid UTF-8", start + e.valid_up_to()));
+            }
         }
         Ok((start, end))
     }
