@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, the Rust suite (with property
-# tests and limits), the panic-boundary test, header drift, and the C side
-# (strict-warning ABI test, AddressSanitizer, example host, valgrind).
+# tests and limits), the panic-boundary test, header drift, the C side
+# (strict-warning ABI test, AddressSanitizer, example host, valgrind), and
+# the Go package and Benthos processor (vet, -race, cgocheck).
 # Installs the tools it needs that the machine lacks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,13 @@ if ! command -v valgrind >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq valgrind
 fi
 valgrind --version
+if ! command -v go >/dev/null; then
+  # Go's toolchain directive fetches the newer toolchain a module needs.
+  sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq golang-go
+fi
+go version
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -47,5 +55,8 @@ echo "include/kpaudit.h matches"
 
 step "C tests"
 bash tests/c/run.sh
+
+step "Go: the cgo package and the Benthos processor (go/test.sh)"
+bash go/test.sh
 
 step "all tests passed"

@@ -1,0 +1,3 @@
+module github.com/kpaudit/kpaudit/go
+
+go 1.24
