@@ -178,15 +178,7 @@ impl Transform {
         #[cfg(feature = "panic-injection")]
         crate::fault::on_input(event);
 
-        let [action_buf, code_buf, route_buf] = &mut out.unescaped;
-        let action = text(event, scanned.captures[Field::Action as usize], action_buf);
-        let status = status_code(
-            event,
-            scanned.captures[Field::ReasonCode as usize],
-            code_buf,
-        );
-        let severity = self.severity.decide(action, status);
-        let route_index = self.route_of(event, &scanned.captures, route_buf);
+        let (severity, route_index) = self.decisions(event, &scanned.captures, &mut out.unescaped);
 
         let data = &mut out.data;
         let mut has_members = scanned.has_members;
@@ -210,18 +202,13 @@ impl Transform {
             }
         }
         data.push(b'}');
-        // Fill the holes left for replaced values, the later one first so
-        // that the earlier offset stays right.
-        let mut holes = [
-            (scanned.severity_hole, sev_literal),
-            (scanned.route_hole, route_literal.as_slice()),
-        ];
-        holes.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
-        for (at, bytes) in holes {
-            if let Some(at) = at {
-                insert(data, at, bytes);
-            }
-        }
+        fill_holes(
+            data,
+            [
+                (scanned.severity_hole, sev_literal),
+                (scanned.route_hole, route_literal.as_slice()),
+            ],
+        );
 
         self.record_decisions(out, severity, route_index, scanned.redacted);
         Ok(())
@@ -237,8 +224,18 @@ impl Transform {
         out.redacted = redacted;
     }
 
-    fn route_of(&self, event: &[u8], captures: &Captures, buf: &mut Vec<u8>) -> usize {
-        route_of_captures(&self.routes, event, captures, buf)
+    /// Severity and route index from what a scan captured.
+    fn decisions(
+        &self,
+        event: &[u8],
+        captures: &Captures,
+        unescaped: &mut [Vec<u8>; 3],
+    ) -> (Severity, usize) {
+        let [action_buf, code_buf, route_buf] = unescaped;
+        let action = text(event, captures[Field::Action as usize], action_buf);
+        let status = status_code(event, captures[Field::ReasonCode as usize], code_buf);
+        let route = route_of_captures(&self.routes, event, captures, route_buf);
+        (self.severity.decide(action, status), route)
     }
 }
 
@@ -310,6 +307,17 @@ fn status_code(event: &[u8], capture: Capture, buf: &mut Vec<u8>) -> Option<u64>
     digits.iter().try_fold(0u64, |acc, &d| {
         acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
     })
+}
+
+/// Inserts the values of replaced members at their holes, the later one
+/// first so that the earlier offset stays right.
+fn fill_holes(data: &mut Vec<u8>, mut holes: [(Option<usize>, &[u8]); 2]) {
+    holes.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    for (at, bytes) in holes {
+        if let Some(at) = at {
+            insert(data, at, bytes);
+        }
+    }
 }
 
 /// Inserts `bytes` at `at`, moving the tail once.

@@ -2,13 +2,12 @@
 //! Bit has already decoded): the same decisions and bad-input rules as for
 //! JSON, without a MessagePack -> JSON -> MessagePack round trip.
 
-use super::{insert, route_of_captures, status_code, text, Output, Transform};
+use super::{fill_holes, Output, Transform};
 use crate::error::Error;
 use crate::json;
 use crate::mpscan;
 use crate::msgpack::{fits, map_header, patch_map_count, str_value, MapWidth};
 use crate::redact::RedactMode;
-use crate::scan::Field;
 use crate::severity::Severity;
 
 /// What a transform writes into MessagePack records, encoded once.
@@ -93,15 +92,7 @@ impl Transform {
         #[cfg(feature = "panic-injection")]
         crate::fault::on_input(record);
 
-        let [action_buf, code_buf, route_buf] = &mut out.unescaped;
-        let action = text(record, scanned.captures[Field::Action as usize], action_buf);
-        let status = status_code(
-            record,
-            scanned.captures[Field::ReasonCode as usize],
-            code_buf,
-        );
-        let severity = self.severity.decide(action, status);
-        let route_index = route_of_captures(&self.routes, record, &scanned.captures, route_buf);
+        let (severity, route_index) = self.decisions(record, &scanned.captures, &mut out.unescaped);
 
         let data = &mut out.data;
         let mut members = scanned.top_members;
@@ -118,16 +109,13 @@ impl Transform {
                 members += 1;
             }
         }
-        let mut holes = [
-            (scanned.severity_hole, severity_value(severity)),
-            (scanned.route_hole, route_value),
-        ];
-        holes.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
-        for (at, bytes) in holes {
-            if let Some(at) = at {
-                insert(data, at, bytes);
-            }
-        }
+        fill_holes(
+            data,
+            [
+                (scanned.severity_hole, severity_value(severity)),
+                (scanned.route_hole, route_value),
+            ],
+        );
         // Last, as it may move everything: the top-level count.
         if fits(scanned.top_width, members) {
             patch_map_count(data, 0, scanned.top_width, members);
