@@ -4,7 +4,6 @@
 use crate::error::{Error, ErrorKind};
 use crate::msgpack;
 use crate::severity::Severity;
-use crate::swar;
 use crate::transform::{Output, Transform};
 
 /// The events of one route in a batch.
@@ -176,20 +175,39 @@ impl Transform {
         batch.bind(self);
         let mut rest = ndjson;
         while !rest.is_empty() {
-            let (line, next) = match swar::find_newline(rest) {
-                Some(i) => (&rest[..i], &rest[i + 1..]),
-                None => (rest, &rest[rest.len()..]),
-            };
-            rest = next;
+            // One pass finds the line's end and indexes it for the scan.
+            let len = batch
+                .event
+                .scratch
+                .index
+                .build_line(rest, self.max_event_bytes());
+            let line = &rest[..len];
+            rest = rest.get(len + 1..).unwrap_or_default();
             batch.lines += 1;
-            match self.transform(line, &mut batch.event) {
-                Ok(()) => batch.emit(b"", b"\n"),
+            match self.transform_line(line, batch) {
+                Ok(()) => {}
                 Err(e) => {
                     let line_number = batch.lines;
                     batch.reject(line_number, &e);
                 }
             }
         }
+    }
+
+    /// Transforms one indexed line straight into its route's buffer.
+    fn transform_line(&self, line: &[u8], batch: &mut Batch) -> Result<(), Error> {
+        if line.len() > self.max_event_bytes() {
+            return Err(Error::too_large(line.len(), self.max_event_bytes()));
+        }
+        let d = self.decide_indexed(line, &mut batch.event)?;
+        let route = &mut batch.routes[d.route];
+        self.assemble(line, &batch.event.scratch.pieces, &d, &mut route.data);
+        route.data.push(b'\n');
+        route.events += 1;
+        batch.severities[d.severity as usize] += 1;
+        batch.redacted += u64::from(d.redacted);
+        batch.emitted += 1;
+        Ok(())
     }
 
     /// Transforms a chunk of MessagePack items into `batch`, which is

@@ -13,9 +13,13 @@
 #[deny(unsafe_code)]
 pub mod batch;
 #[deny(unsafe_code)]
+mod blocks;
+#[deny(unsafe_code)]
 pub mod config;
 #[deny(unsafe_code)]
 pub mod error;
+#[deny(unsafe_code)]
+mod fast_hash;
 #[cfg(feature = "panic-injection")]
 #[deny(unsafe_code)]
 pub mod fault;
@@ -26,6 +30,8 @@ mod json;
 mod mpscan;
 #[deny(unsafe_code)]
 mod msgpack;
+#[deny(unsafe_code)]
+mod name_filter;
 #[deny(unsafe_code)]
 pub mod redact;
 #[deny(unsafe_code)]

@@ -206,6 +206,8 @@ impl Scanner<'_, '_> {
             }
         };
         self.pos = end;
+        // A name the filter turns away is acted on as a non-string key is: kept.
+        let name = name.filter(|n| self.plan.names.may_match(n));
         let frame = self.cur;
         self.cur.want_key = false;
         self.capture_into = None;

@@ -57,6 +57,11 @@ impl KeyMaterial {
         }
     }
 
+    /// The names, lower-cased.
+    pub fn names(&self) -> impl Iterator<Item = &[u8]> {
+        self.by_len.iter().flatten().map(|n| &n[..])
+    }
+
     /// Whether an (unescaped) member name is key material.
     #[inline]
     pub fn contains(&self, name: &[u8]) -> bool {

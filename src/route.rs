@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use crate::fast_hash::FastMap;
+
 /// Key Protect deployment region to Activity Tracker region (Table 5 of the
 /// activity-tracking document, extended with the regions opened later).
 pub const REGION_TABLE: &[(&str, &str)] = &[
@@ -39,7 +41,7 @@ pub enum Source<'a> {
 #[derive(Clone, Debug)]
 pub struct RouteRules {
     /// Key Protect region -> route index.
-    by_region: HashMap<Box<[u8]>, usize>,
+    by_region: FastMap<Box<[u8]>, usize>,
     names: Vec<String>,
     unmatched: usize,
 }
@@ -63,7 +65,7 @@ impl RouteRules {
             }
         };
         let unmatched = index_of(unmatched);
-        let mut by_region = HashMap::new();
+        let mut by_region = FastMap::default();
         let mut sorted: Vec<_> = regions.iter().collect();
         sorted.sort();
         for (region, at_region) in sorted {

@@ -4,10 +4,11 @@
 //! decide severity and route are. It never builds a tree of the event, so
 //! numbers, escapes, member order and duplicates pass through as written.
 
+use crate::blocks::Index;
 use crate::error::Error;
 use crate::json;
+use crate::name_filter::NameFilter;
 use crate::redact::{KeyMaterial, RedactMode};
-use crate::swar;
 
 /// Where a value the transform reads was found (the last occurrence wins,
 /// as in the JSON readers downstream).
@@ -44,14 +45,27 @@ pub enum Field {
 
 pub type Captures = [Capture; 5];
 
+/// A piece of the output: the event is written as the pieces in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Piece {
+    /// Input bytes, copied as they are.
+    Input { start: usize, end: usize },
+    /// The mask that replaces a key-material value.
+    Mask,
+    /// The value of the first top-level `severity` member.
+    Severity,
+    /// The value of the first top-level route-field member.
+    Route,
+}
+
 /// What the scan found, for the transform to decide on and assemble.
 #[derive(Debug)]
 pub struct Scanned {
     pub captures: Captures,
-    /// Output offsets where the value of the first top-level `severity`
-    /// (and route field) member goes; `None` when the event had none.
-    pub severity_hole: Option<usize>,
-    pub route_hole: Option<usize>,
+    /// Whether the event had a top-level `severity` (and route field)
+    /// member, whose value is a piece; else the member is to be appended.
+    pub has_severity: bool,
+    pub has_route: bool,
     /// Whether the output's top-level object has any member left.
     pub has_members: bool,
     pub redacted: u32,
@@ -60,6 +74,8 @@ pub struct Scanned {
 /// The parts of a compiled transform the scanner needs.
 pub struct Plan<'a> {
     pub key_material: &'a KeyMaterial,
+    /// Passes every name `read_of` or `edit_of` acts on.
+    pub names: &'a NameFilter,
     /// The unescaped name of the top-level member the route is written to.
     pub route_field: Option<&'a [u8]>,
     pub max_depth: usize,
@@ -70,6 +86,10 @@ pub struct Plan<'a> {
 pub struct Scratch {
     stack: Vec<Frame>,
     key: Vec<u8>,
+    /// The first stage's bitmaps of the event being scanned.
+    pub index: Index,
+    /// The output of the last scan, as pieces of the input and edits.
+    pub pieces: Vec<Piece>,
 }
 
 /// Which values the members of an object hold for the transform.
@@ -104,6 +124,18 @@ pub(crate) enum Read {
     /// An object holding a value the transform reads.
     Object(Context, Field),
 }
+
+/// Every name `read_of` answers for, in some context.
+pub(crate) const READ_NAMES: [&str; 8] = [
+    "action",
+    "logSourceCRN",
+    "reason",
+    "target",
+    "requestData",
+    "reasonCode",
+    "id",
+    "requestURI",
+];
 
 pub(crate) fn read_of(context: Context, name: &[u8]) -> Option<Read> {
     match (context, name) {
@@ -155,7 +187,8 @@ enum State {
 struct Scanner<'i, 'o> {
     input: &'i [u8],
     pos: usize,
-    out: &'o mut Vec<u8>,
+    index: &'o Index,
+    out: &'o mut Vec<Piece>,
     /// Input bytes from here on are not yet in the output.
     copy_from: usize,
     /// The innermost open container; `stack` holds the ones around it.
@@ -169,25 +202,27 @@ struct Scanner<'i, 'o> {
     capture_into: Option<Field>,
     /// The context of the object about to be scanned, if it is one.
     child_context: Context,
-    severity_hole: Option<usize>,
-    route_hole: Option<usize>,
+    has_severity: bool,
+    has_route: bool,
     redacted: u32,
 }
 
-/// Scans `input` (already checked for size), writing the edited event to
-/// `out` without the severity and route values, which the caller inserts at
-/// the holes. On error `out` holds partial output the caller must discard.
-pub fn scan(
+/// Scans `input` (already checked for size, and indexed in `scratch.index`),
+/// leaving the edited event in `scratch.pieces`, up to and without the
+/// top-level closing brace. On error the pieces are partial and must be
+/// discarded.
+pub fn scan_indexed(
     input: &[u8],
     plan: &Plan<'_>,
     scratch: &mut Scratch,
-    out: &mut Vec<u8>,
 ) -> Result<Scanned, Error> {
     scratch.stack.clear();
+    scratch.pieces.clear();
     let mut s = Scanner {
         input,
         pos: 0,
-        out,
+        index: &scratch.index,
+        out: &mut scratch.pieces,
         copy_from: 0,
         cur: Frame::default(),
         depth: 0,
@@ -197,15 +232,15 @@ pub fn scan(
         captures: Captures::default(),
         capture_into: None,
         child_context: Context::Plain,
-        severity_hole: None,
-        route_hole: None,
+        has_severity: false,
+        has_route: false,
         redacted: 0,
     };
     let has_members = s.run()?;
     Ok(Scanned {
         captures: s.captures,
-        severity_hole: s.severity_hole,
-        route_hole: s.route_hole,
+        has_severity: s.has_severity,
+        has_route: s.has_route,
         has_members,
         redacted: s.redacted,
     })
@@ -227,7 +262,12 @@ impl Scanner<'_, '_> {
     #[inline]
     fn flush(&mut self, to: usize) {
         debug_assert!(self.copy_from <= to);
-        self.out.extend_from_slice(&self.input[self.copy_from..to]);
+        if to > self.copy_from {
+            self.out.push(Piece::Input {
+                start: self.copy_from,
+                end: to,
+            });
+        }
         self.copy_from = to;
     }
 
@@ -422,21 +462,22 @@ impl Scanner<'_, '_> {
                 self.redacted = self.redacted.saturating_add(1);
                 match &self.plan.key_material.mode {
                     RedactMode::Remove => self.drop_member(frame, key_start),
-                    RedactMode::Mask(mask) => {
+                    RedactMode::Mask(_) => {
                         self.flush(value_start);
-                        self.out.extend_from_slice(mask);
+                        self.out.push(Piece::Mask);
                         self.keep_skipping_value();
                     }
                 }
             }
             Edit::Severity | Edit::RouteField => {
-                let hole = match edit {
-                    Edit::Severity => &mut self.severity_hole,
-                    _ => &mut self.route_hole,
+                let (seen, piece) = match edit {
+                    Edit::Severity => (&mut self.has_severity, Piece::Severity),
+                    _ => (&mut self.has_route, Piece::Route),
                 };
-                if hole.is_none() {
-                    *hole = Some(self.out.len() + (value_start - self.copy_from));
+                if !*seen {
+                    *seen = true;
                     self.flush(value_start);
+                    self.out.push(piece);
                     self.keep_skipping_value();
                 } else {
                     // The output holds one such member: later ones go.
@@ -449,6 +490,9 @@ impl Scanner<'_, '_> {
 
     #[inline]
     fn decide(&self, frame: Frame, name: &[u8]) -> (Option<Read>, Edit) {
+        if !self.plan.names.may_match(name) {
+            return (None, Edit::Keep);
+        }
         let read = match frame.context {
             Context::Plain => None,
             context => read_of(context, name),
@@ -590,12 +634,11 @@ impl Scanner<'_, '_> {
         let start = self.pos;
         let mut i = start + 1;
         let mut escaped = false;
-        let mut non_ascii = false;
         loop {
-            let Some(k) = swar::find_string_special(&self.input[i..], &mut non_ascii) else {
+            let Some(k) = self.index.next_special(i) else {
                 return Err(Error::event("unterminated string", start));
             };
-            i += k;
+            i = k;
             match self.input[i] {
                 b'"' => break,
                 b'\\' => {
@@ -609,7 +652,7 @@ impl Scanner<'_, '_> {
         }
         // Only strings may hold non-ASCII bytes (anywhere else they are a
         // syntax error), so UTF-8 is validated here and only when needed.
-        if non_ascii {
+        if self.index.any_high && !self.input[start + 1..i].is_ascii() {
             if let Err(e) = std::str::from_utf8(&self.input[start + 1..i]) {
                 return Err(Error::event("invalid UTF-8", start + 1 + e.valid_up_to()));
             }

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use crate::fast_hash::FastMap;
+
 /// How alarming an event is, in increasing order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Severity {
@@ -137,7 +139,7 @@ pub fn other_spelling(action: &str) -> Option<&'static str> {
 /// The compiled severity rules: built-in tables merged with the configuration.
 #[derive(Clone, Debug)]
 pub struct SeverityRules {
-    actions: HashMap<Box<[u8]>, Severity>,
+    actions: FastMap<Box<[u8]>, Severity>,
     /// Indexed by status code; `None` where the code is unlisted.
     status: Box<[Option<Severity>]>,
     default: Severity,
@@ -158,7 +160,7 @@ impl SeverityRules {
             table[usize::from(code)] = Some(sev);
         }
         SeverityRules {
-            actions,
+            actions: actions.into_iter().collect(),
             status: table,
             default,
             precedence,

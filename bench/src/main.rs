@@ -5,6 +5,7 @@
 //!
 //!   cargo run --release --manifest-path bench/Cargo.toml -- [--mb 64] [--runs 5] [--jq-mb 16]
 //!   ... -- --print-jq     (prints the jq program it runs)
+//!   ... -- --profile-batch [--runs N]   (only the batch engine, to profile it)
 
 #[path = "../../examples/gen_events/corpus.rs"]
 mod corpus;
@@ -55,6 +56,8 @@ struct Args {
     mb: f64,
     runs: usize,
     jq_mb: f64,
+    /// Run only the batch engine, for profiling.
+    profile_batch: bool,
 }
 
 fn args() -> Args {
@@ -62,9 +65,14 @@ fn args() -> Args {
         mb: 64.0,
         runs: 5,
         jq_mb: 16.0,
+        profile_batch: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--profile-batch" {
+            a.profile_batch = true;
+            continue;
+        }
         let value = it.next().unwrap_or_default();
         let bad = || -> ! {
             eprintln!("usage: bench [--mb N] [--runs N] [--jq-mb N] | --print-jq");
@@ -140,6 +148,20 @@ fn main() {
     let mut out = Output::new();
     for l in &lines {
         t.transform(l, &mut out).unwrap();
+    }
+    if a.profile_batch {
+        let start = Instant::now();
+        for _ in 0..a.runs {
+            let mut emitted = 0;
+            for c in &chunks {
+                t.transform_batch(c, &mut batch);
+                emitted += batch.emitted();
+            }
+            assert_eq!(emitted as u64, events);
+        }
+        let secs = start.elapsed().as_secs_f64() / a.runs as f64;
+        println!("kpaudit batch only: {:.0} MB/s", mb / secs);
+        return;
     }
     // Rounds interleave the engines, so that the machine's speed drifting
     // during the run touches every engine alike; each engine's figure is

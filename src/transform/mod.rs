@@ -4,12 +4,25 @@
 use crate::config::Config;
 use crate::error::Error;
 use crate::json;
+use crate::name_filter::NameFilter;
 use crate::redact::KeyMaterial;
+use crate::redact::RedactMode;
 use crate::route::{RouteRules, Source};
-use crate::scan::{self, Capture, Captures, Field, Plan, Scratch};
+use crate::scan::{self, Capture, Captures, Field, Piece, Plan, Scratch};
 use crate::severity::{Severity, SeverityRules};
 
 mod msgpack;
+
+/// What was decided about a scanned event.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Decided {
+    pub severity: Severity,
+    pub route: usize,
+    pub redacted: u32,
+    has_members: bool,
+    has_severity: bool,
+    has_route: bool,
+}
 
 /// The compiled transform. Immutable once built; share it between threads.
 #[derive(Debug)]
@@ -19,6 +32,8 @@ pub struct Transform {
     /// Each route name as a JSON string literal, by route index.
     route_literals: Vec<Vec<u8>>,
     key_material: KeyMaterial,
+    /// Passes the names of every member the scanner acts on.
+    names: NameFilter,
     /// The top-level member the route is written to: its name, and the
     /// `"name":` text appended when the event lacks it.
     route_field: Option<(Vec<u8>, Vec<u8>)>,
@@ -38,7 +53,7 @@ pub struct Output {
     /// The route name with a trailing NUL, so a C host can borrow it.
     route: Vec<u8>,
     redacted: u32,
-    scratch: Scratch,
+    pub(crate) scratch: Scratch,
     msgpack_stack: Vec<crate::mpscan::Frame>,
     /// Unescaped copies of the values read, when they held escapes.
     unescaped: [Vec<u8>; 3],
@@ -126,7 +141,16 @@ impl Transform {
             &compiled.key_material.mode,
             route_field.as_ref().map(|(name, _)| name.as_slice()),
         );
+        let names = NameFilter::new(
+            compiled
+                .key_material
+                .names()
+                .chain(scan::READ_NAMES.iter().map(|n| n.as_bytes()))
+                .chain([&b"severity"[..]])
+                .chain(route_field.as_ref().map(|(name, _)| name.as_slice())),
+        );
         Ok(Transform {
+            names,
             msgpack,
             severity: compiled.severity,
             routes: compiled.routes,
@@ -160,6 +184,7 @@ impl Transform {
     fn plan(&self) -> Plan<'_> {
         Plan {
             key_material: &self.key_material,
+            names: &self.names,
             route_field: self.route_field.as_ref().map(|(name, _)| name.as_slice()),
             max_depth: self.max_depth,
         }
@@ -169,49 +194,70 @@ impl Transform {
         if event.len() > self.max_event_bytes {
             return Err(Error::too_large(event.len(), self.max_event_bytes));
         }
-        let plan = self.plan();
+        out.scratch.index.build(event);
+        let decided = self.decide_indexed(event, out)?;
         out.data.clear();
-        out.data.reserve(event.len() + 64);
-        let scanned = scan::scan(event, &plan, &mut out.scratch, &mut out.data)?;
-        // After the scan has written output, so the test sees a partial
+        self.assemble(event, &out.scratch.pieces, &decided, &mut out.data);
+        self.record_decisions(out, decided.severity, decided.route, decided.redacted);
+        Ok(())
+    }
+
+    /// Scans an event that `out.scratch.index` was built for (and checked
+    /// for size) and decides its severity and route; the output is left in
+    /// `out.scratch.pieces` for `assemble`.
+    pub(crate) fn decide_indexed(&self, event: &[u8], out: &mut Output) -> Result<Decided, Error> {
+        let scanned = scan::scan_indexed(event, &self.plan(), &mut out.scratch)?;
+        // After the scan has made its output, so the test sees a partial
         // result discarded.
         #[cfg(feature = "panic-injection")]
         crate::fault::on_input(event);
+        let (severity, route) = self.decisions(event, &scanned.captures, &mut out.unescaped);
+        Ok(Decided {
+            severity,
+            route,
+            redacted: scanned.redacted,
+            has_members: scanned.has_members,
+            has_severity: scanned.has_severity,
+            has_route: scanned.has_route,
+        })
+    }
 
-        let (severity, route_index) = self.decisions(event, &scanned.captures, &mut out.unescaped);
-
-        let data = &mut out.data;
-        let mut has_members = scanned.has_members;
-        let sev_literal = severity_literal(severity);
-        let route_literal = &self.route_literals[route_index];
-        if scanned.severity_hole.is_none() {
+    /// Appends the transformed event to `dest`: the scan's pieces, the
+    /// members the event lacked, and the closing brace.
+    pub(crate) fn assemble(&self, event: &[u8], pieces: &[Piece], d: &Decided, dest: &mut Vec<u8>) {
+        let sev_literal = severity_literal(d.severity);
+        let route_literal = self.route_literals[d.route].as_slice();
+        dest.reserve(event.len() + 64);
+        for &piece in pieces {
+            dest.extend_from_slice(match piece {
+                Piece::Input { start, end } => &event[start..end],
+                Piece::Severity => sev_literal,
+                Piece::Route => route_literal,
+                Piece::Mask => match &self.key_material.mode {
+                    RedactMode::Mask(mask) => mask,
+                    RedactMode::Remove => &[],
+                },
+            });
+        }
+        let mut has_members = d.has_members;
+        if !d.has_severity {
             if has_members {
-                data.push(b',');
+                dest.push(b',');
             }
-            data.extend_from_slice(b"\"severity\":");
-            data.extend_from_slice(sev_literal);
+            dest.extend_from_slice(b"\"severity\":");
+            dest.extend_from_slice(sev_literal);
             has_members = true;
         }
         if let Some((_, prefix)) = &self.route_field {
-            if scanned.route_hole.is_none() {
+            if !d.has_route {
                 if has_members {
-                    data.push(b',');
+                    dest.push(b',');
                 }
-                data.extend_from_slice(prefix);
-                data.extend_from_slice(route_literal);
+                dest.extend_from_slice(prefix);
+                dest.extend_from_slice(route_literal);
             }
         }
-        data.push(b'}');
-        fill_holes(
-            data,
-            [
-                (scanned.severity_hole, sev_literal),
-                (scanned.route_hole, route_literal.as_slice()),
-            ],
-        );
-
-        self.record_decisions(out, severity, route_index, scanned.redacted);
-        Ok(())
+        dest.push(b'}');
     }
 
     fn record_decisions(&self, out: &mut Output, severity: Severity, route: usize, redacted: u32) {
