@@ -139,7 +139,7 @@ impl Index {
     }
 
     /// The position of the first special byte at or after `from`.
-    #[inline]
+    #[inline(always)]
     pub fn next_special(&self, from: usize) -> Option<usize> {
         let word = from / WIDTH;
         let shift = from % WIDTH;

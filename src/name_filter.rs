@@ -23,14 +23,14 @@ impl NameFilter {
     }
 
     /// False when `name` (unescaped) is certainly none of the names given.
-    #[inline]
+    #[inline(always)]
     pub fn may_match(&self, name: &[u8]) -> bool {
         let slot = slot(name);
         self.bits[slot / 64] & (1 << (slot % 64)) != 0
     }
 }
 
-#[inline]
+#[inline(always)]
 fn slot(name: &[u8]) -> usize {
     let (first, last) = match name {
         [] => (0, 0),

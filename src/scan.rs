@@ -176,14 +176,6 @@ pub(crate) enum Edit {
     RouteField,
 }
 
-enum State {
-    ObjectFirst,
-    Member,
-    ArrayFirst,
-    Value,
-    AfterValue,
-}
-
 struct Scanner<'i, 'o> {
     input: &'i [u8],
     pos: usize,
@@ -252,9 +244,13 @@ impl Scanner<'_, '_> {
         self.input.get(self.pos).copied()
     }
 
-    #[inline]
+    #[inline(always)]
     fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+        while let Some(&b) = self.input.get(self.pos) {
+            // Most tokens follow the last with no whitespace: one compare.
+            if b > b' ' || !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                break;
+            }
             self.pos += 1;
         }
     }
@@ -303,71 +299,52 @@ impl Scanner<'_, '_> {
         self.copy_from = self.pos;
         self.pos += 1;
         self.push(true, Context::Top)?;
-        let mut state = State::ObjectFirst;
+        self.skip_ws();
+        let mut value_next = self.peek() != Some(b'}');
+        if value_next {
+            self.member()?;
+        }
+        // Each turn scans one value and then what follows it, up to the
+        // next value. Straight-line branches, not a state variable: the CPU
+        // predicts them from the shape of the event.
         loop {
-            state = match state {
-                State::ObjectFirst => {
-                    self.skip_ws();
-                    if self.peek() == Some(b'}') {
-                        match self.close()? {
-                            Some(kept) => return Ok(kept),
-                            None => State::AfterValue,
-                        }
-                    } else {
-                        State::Member
-                    }
+            if value_next && !self.value()? {
+                continue;
+            }
+            value_next = true;
+            loop {
+                if self.cur.skip_value {
+                    self.cur.skip_value = false;
+                    self.copy_from = self.pos;
                 }
-                State::Member => {
-                    self.skip_ws();
-                    self.member()?;
-                    State::Value
-                }
-                State::ArrayFirst => {
-                    self.skip_ws();
-                    if self.peek() == Some(b']') {
-                        match self.close()? {
-                            Some(kept) => return Ok(kept),
-                            None => State::AfterValue,
+                self.skip_ws();
+                match (self.cur.is_object, self.peek()) {
+                    (true, Some(b',')) => {
+                        let frame = &mut self.cur;
+                        frame.last_comma = self.pos;
+                        if !frame.kept && !frame.inert {
+                            // Every member so far was dropped: so is this comma.
+                            self.copy_from = self.pos + 1;
                         }
-                    } else {
-                        State::Value
+                        self.pos += 1;
+                        self.skip_ws();
+                        self.member()?;
+                        break;
                     }
-                }
-                State::Value => self.value()?,
-                State::AfterValue => {
-                    if self.cur.skip_value {
-                        self.cur.skip_value = false;
-                        self.copy_from = self.pos;
+                    (false, Some(b',')) => {
+                        self.pos += 1;
+                        self.skip_ws();
+                        break;
                     }
-                    self.skip_ws();
-                    match (self.cur.is_object, self.peek()) {
-                        (true, Some(b',')) => {
-                            let frame = &mut self.cur;
-                            frame.last_comma = self.pos;
-                            if !frame.kept && !frame.inert {
-                                // Every member so far was dropped: so is this comma.
-                                self.copy_from = self.pos + 1;
-                            }
-                            self.pos += 1;
-                            State::Member
-                        }
-                        (false, Some(b',')) => {
-                            self.pos += 1;
-                            State::Value
-                        }
-                        (true, Some(b'}')) | (false, Some(b']')) => match self.close()? {
-                            Some(kept) => return Ok(kept),
-                            None => State::AfterValue,
-                        },
-                        (true, _) => {
-                            return Err(self.unexpected("',' or '}' after an object member"))
-                        }
-                        (false, _) => {
-                            return Err(self.unexpected("',' or ']' after an array element"))
+                    (true, Some(b'}')) | (false, Some(b']')) => {
+                        if let Some(kept) = self.close()? {
+                            return Ok(kept);
                         }
                     }
+                    (true, _) => return Err(self.unexpected("',' or '}' after an object member")),
+                    (false, _) => return Err(self.unexpected("',' or ']' after an array element")),
                 }
-            };
+            }
         }
     }
 
@@ -414,6 +391,7 @@ impl Scanner<'_, '_> {
     }
 
     /// Scans a member's name and colon and decides what becomes of it.
+    #[inline(always)]
     fn member(&mut self) -> Result<(), Error> {
         if self.peek() != Some(b'"') {
             return Err(self.unexpected("a member name"));
@@ -488,7 +466,7 @@ impl Scanner<'_, '_> {
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn decide(&self, frame: Frame, name: &[u8]) -> (Option<Read>, Edit) {
         if !self.plan.names.may_match(name) {
             return (None, Edit::Keep);
@@ -522,36 +500,50 @@ impl Scanner<'_, '_> {
         self.cur.skip_value = true;
     }
 
+    #[inline(always)]
     fn record(&mut self, capture: Capture) {
         if let Some(field) = self.capture_into.take() {
             self.captures[field as usize] = capture;
         }
     }
 
-    fn value(&mut self) -> Result<State, Error> {
+    /// Scans the value at `pos` (after whitespace). Returns true when the
+    /// value is complete or is an empty container whose closing bracket is
+    /// at `pos`; false when it opened a container whose first member or
+    /// element is next (a member's name already scanned).
+    #[inline(always)]
+    fn value(&mut self) -> Result<bool, Error> {
         let child_context = std::mem::replace(&mut self.child_context, Context::Plain);
         self.skip_ws();
+        // Strings first: most values are strings.
+        if self.peek() == Some(b'"') {
+            let start = self.pos + 1;
+            let escaped = self.string()?;
+            self.record(Capture::Str {
+                start,
+                end: self.pos - 1,
+                escaped,
+            });
+            return Ok(true);
+        }
         match self.peek() {
             Some(b'{') => {
                 self.record(Capture::Other);
                 self.push(true, child_context)?;
                 self.pos += 1;
-                return Ok(State::ObjectFirst);
+                self.skip_ws();
+                if self.peek() == Some(b'}') {
+                    return Ok(true);
+                }
+                self.member()?;
+                return Ok(false);
             }
             Some(b'[') => {
                 self.record(Capture::Other);
                 self.push(false, Context::Plain)?;
                 self.pos += 1;
-                return Ok(State::ArrayFirst);
-            }
-            Some(b'"') => {
-                let start = self.pos + 1;
-                let escaped = self.string()?;
-                self.record(Capture::Str {
-                    start,
-                    end: self.pos - 1,
-                    escaped,
-                });
+                self.skip_ws();
+                return Ok(self.peek() == Some(b']'));
             }
             Some(b'-' | b'0'..=b'9') => {
                 let start = self.pos;
@@ -575,7 +567,7 @@ impl Scanner<'_, '_> {
             }
             _ => return Err(self.unexpected("a value")),
         }
-        Ok(State::AfterValue)
+        Ok(true)
     }
 
     fn literal(&mut self, word: &[u8]) -> Result<(), Error> {
@@ -630,6 +622,7 @@ impl Scanner<'_, '_> {
 
     /// Scans a string literal starting at its opening quote; leaves `pos`
     /// after the closing quote. Returns whether it holds any escape.
+    #[inline(always)]
     fn string(&mut self) -> Result<bool, Error> {
         let start = self.pos;
         let mut i = start + 1;
