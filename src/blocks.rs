@@ -14,34 +14,42 @@ pub struct Classes {
     /// `"`, `\` and bytes below 0x20.
     pub specials: u64,
     pub newlines: u64,
-    /// Bytes 0x80 and above.
-    pub high: u64,
+    /// Some byte is 0x80 or above.
+    pub high: bool,
 }
 
 /// Classifies 64 bytes, 16 at a time with SSE2 (part of every x86-64).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[inline]
+#[inline(always)]
 pub fn classify(block: &[u8; WIDTH]) -> Classes {
     use safe_arch::{
-        cmp_eq_mask_i8_m128i as eq, load_unaligned_m128i, min_u8_m128i, move_mask_i8_m128i as mask,
-        set_splat_i8_m128i as splat,
+        cmp_eq_mask_i8_m128i as eq, load_unaligned_m128i as load, min_u8_m128i,
+        move_mask_i8_m128i as mask, set_splat_i8_m128i as splat,
     };
     let quote = splat(b'"' as i8);
     let backslash = splat(b'\\' as i8);
     let newline = splat(b'\n' as i8);
     let below_space = splat(0x1f);
-    let mut c = Classes::default();
-    for (k, lane) in block.chunks_exact(16).enumerate() {
-        let v = load_unaligned_m128i(lane.try_into().expect("16 bytes"));
-        // v <= 0x1f exactly when min(v, 0x1f) == v (unsigned).
-        let control = eq(min_u8_m128i(v, below_space), v);
-        let special = eq(v, quote) | eq(v, backslash) | control;
-        let at = 16 * k;
-        c.specials |= u64::from(mask(special) as u16) << at;
-        c.newlines |= u64::from(mask(eq(v, newline)) as u16) << at;
-        c.high |= u64::from(mask(v) as u16) << at;
+    let lanes: [&[u8; 16]; 4] = [
+        block[0..16].try_into().expect("16 bytes"),
+        block[16..32].try_into().expect("16 bytes"),
+        block[32..48].try_into().expect("16 bytes"),
+        block[48..64].try_into().expect("16 bytes"),
+    ];
+    let v = lanes.map(load);
+    // v <= 0x1f exactly when min(v, 0x1f) == v (unsigned).
+    let special = v.map(|v| eq(v, quote) | eq(v, backslash) | eq(min_u8_m128i(v, below_space), v));
+    let newlines = v.map(|v| eq(v, newline));
+    let bits = |m: [safe_arch::m128i; 4]| {
+        m.iter().enumerate().fold(0u64, |acc, (k, &m)| {
+            acc | u64::from(mask(m) as u16) << (16 * k)
+        })
+    };
+    Classes {
+        specials: bits(special),
+        newlines: bits(newlines),
+        high: mask(v[0] | v[1] | v[2] | v[3]) != 0,
     }
-    c
 }
 
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
@@ -62,6 +70,7 @@ pub fn classify_words(block: &[u8; WIDTH]) -> Classes {
     // The high bits of a word's bytes, packed into its low 8 bits.
     let pack = |marks: u64| ((marks >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) & 0xff;
     let mut c = Classes::default();
+    let mut high = 0;
     for (k, chunk) in block.chunks_exact(8).enumerate() {
         let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
         let control = !(((w & LOW7) + ONES * 0x60) | w) & HIGHS;
@@ -70,8 +79,9 @@ pub fn classify_words(block: &[u8; WIDTH]) -> Classes {
         let at = 8 * k;
         c.specials |= pack(special) << at;
         c.newlines |= pack(zero(w ^ (ONES * u64::from(b'\n')))) << at;
-        c.high |= pack(w & HIGHS) << at;
+        high |= w & HIGHS;
     }
+    c.high = high != 0;
     c
 }
 
@@ -87,7 +97,7 @@ impl Index {
     /// Indexes all of `event`.
     pub fn build(&mut self, event: &[u8]) {
         self.specials.clear();
-        let mut high = 0;
+        let mut high = false;
         let mut blocks = event.chunks_exact(WIDTH);
         for block in &mut blocks {
             let c = classify(block.try_into().expect("64 bytes"));
@@ -100,7 +110,7 @@ impl Index {
             self.specials.push(c.specials);
             high |= c.high;
         }
-        self.any_high = high != 0;
+        self.any_high = high;
     }
 
     /// Finds the end of the first line of `chunk` (the index of its `\n`, or
@@ -108,20 +118,24 @@ impl Index {
     /// bytes long; a longer line is not indexed, as it is not scanned.
     pub fn build_line(&mut self, chunk: &[u8], max: usize) -> usize {
         self.specials.clear();
-        let mut high = 0;
+        let mut high = false;
         let mut at = 0;
-        while at < chunk.len() {
-            let c = match chunk.get(at..at + WIDTH) {
-                Some(block) => classify(block.try_into().expect("64 bytes")),
-                None => classify(&padded(&chunk[at..])),
-            };
+        let blocks = chunk.chunks_exact(WIDTH);
+        let tail = blocks.remainder();
+        let tail = (!tail.is_empty()).then_some(tail);
+        for c in blocks
+            .map(|block| classify(block.try_into().expect("64 bytes")))
+            .chain(tail.into_iter().map(|tail| classify(&padded(tail))))
+        {
             if c.newlines != 0 {
                 let n = c.newlines.trailing_zeros();
-                // Bits from the newline on belong to the next line.
+                // Bits from the newline on belong to the next line; so do
+                // its bytes, which may be what set `high`.
                 let line = (1u64 << n) - 1;
                 self.specials.push(c.specials & line);
-                self.any_high = high | (c.high & line) != 0;
-                return at + n as usize;
+                let line_end = at + n as usize;
+                self.any_high = high || (c.high && !chunk[at..line_end].is_ascii());
+                return line_end;
             }
             self.specials.push(c.specials);
             high |= c.high;
@@ -134,7 +148,7 @@ impl Index {
                 return crate::swar::find_newline(rest).map_or(chunk.len(), |i| at + i);
             }
         }
-        self.any_high = high != 0;
+        self.any_high = high;
         chunk.len()
     }
 
@@ -183,7 +197,7 @@ mod tests {
         for (i, &b) in block.iter().enumerate() {
             c.specials |= u64::from(b == b'"' || b == b'\\' || b < 0x20) << i;
             c.newlines |= u64::from(b == b'\n') << i;
-            c.high |= u64::from(b >= 0x80) << i;
+            c.high |= b >= 0x80;
         }
         c
     }

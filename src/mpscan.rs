@@ -207,7 +207,7 @@ impl Scanner<'_, '_> {
         };
         self.pos = end;
         // A name the filter turns away is acted on as a non-string key is: kept.
-        let name = name.filter(|n| self.plan.names.may_match(n));
+        let name = name.filter(|n| self.plan.names.kinds(n) != 0);
         let frame = self.cur;
         self.cur.want_key = false;
         self.capture_into = None;

@@ -1,32 +1,38 @@
-//! A one-bit-per-slot filter over member names. Most members of an event are
-//! none of the few the scanner acts on (key material, `severity`, the route
-//! field, the values it reads), and one lookup says so, sparing the string
+//! A table over member names, 512 slots of what a name there might be. Most
+//! members of an event are none of the few the scanner acts on (key
+//! material, `severity`, the route field, the values it reads), and one
+//! lookup says so, or says which one comparison is worth making, sparing
 //! comparisons whose outcome the CPU cannot predict.
+
+/// What a name in a slot might be (bits of `NameFilter::slots`).
+pub const KEY_MATERIAL: u8 = 1;
+pub const SEVERITY: u8 = 2;
+pub const ROUTE_FIELD: u8 = 4;
+pub const READ: u8 = 8;
 
 /// Names are hashed on their length and their first and last bytes, folded
 /// to ASCII lower case so that key material matches in any case.
 #[derive(Clone, Debug)]
 pub struct NameFilter {
-    bits: [u64; SLOTS / 64],
+    slots: [u8; SLOTS],
 }
 
 const SLOTS: usize = 512;
 
 impl NameFilter {
-    pub fn new<'a>(names: impl IntoIterator<Item = &'a [u8]>) -> NameFilter {
-        let mut bits = [0u64; SLOTS / 64];
-        for name in names {
-            let slot = slot(name);
-            bits[slot / 64] |= 1 << (slot % 64);
+    pub fn new<'a>(names: impl IntoIterator<Item = (&'a [u8], u8)>) -> NameFilter {
+        let mut slots = [0u8; SLOTS];
+        for (name, kind) in names {
+            slots[slot(name)] |= kind;
         }
-        NameFilter { bits }
+        NameFilter { slots }
     }
 
-    /// False when `name` (unescaped) is certainly none of the names given.
+    /// The kinds `name` (unescaped) might be; 0 when it is certainly none
+    /// of the names given.
     #[inline(always)]
-    pub fn may_match(&self, name: &[u8]) -> bool {
-        let slot = slot(name);
-        self.bits[slot / 64] & (1 << (slot % 64)) != 0
+    pub fn kinds(&self, name: &[u8]) -> u8 {
+        self.slots[slot(name)]
     }
 }
 
@@ -48,19 +54,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn given_names_always_pass_in_any_case() {
+    fn given_names_always_pass_in_any_case_with_their_kind() {
         let names: [&[u8]; 4] = [b"payload", b"iv", b"x", b""];
-        let f = NameFilter::new(names);
+        let f = NameFilter::new(names.map(|n| (n, KEY_MATERIAL)));
         for n in names {
-            assert!(f.may_match(n));
-            assert!(f.may_match(&n.to_ascii_uppercase()));
+            assert_ne!(f.kinds(n) & KEY_MATERIAL, 0);
+            assert_ne!(f.kinds(&n.to_ascii_uppercase()) & KEY_MATERIAL, 0);
         }
-        assert!(f.may_match(b"PayLoaD"));
+        assert_ne!(f.kinds(b"PayLoaD") & KEY_MATERIAL, 0);
+        let f = NameFilter::new([(&b"severity"[..], SEVERITY), (b"action", READ)]);
+        assert_eq!(f.kinds(b"severity"), SEVERITY);
+        assert_eq!(f.kinds(b"action"), READ);
     }
 
     #[test]
     fn most_other_names_are_turned_away() {
-        let f = NameFilter::new([&b"payload"[..], b"severity", b"action"]);
+        let f = NameFilter::new([
+            (&b"payload"[..], KEY_MATERIAL),
+            (b"severity", SEVERITY),
+            (b"action", READ),
+        ]);
         let others = [
             "eventTime",
             "outcome",
@@ -85,7 +98,7 @@ mod tests {
             "dataEvent",
             "message",
         ];
-        let passed = others.iter().filter(|n| f.may_match(n.as_bytes())).count();
+        let passed = others.iter().filter(|n| f.kinds(n.as_bytes()) != 0).count();
         assert!(passed <= 2, "{passed} of {} passed", others.len());
     }
 }

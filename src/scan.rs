@@ -7,7 +7,7 @@
 use crate::blocks::Index;
 use crate::error::Error;
 use crate::json;
-use crate::name_filter::NameFilter;
+use crate::name_filter::{self, NameFilter};
 use crate::redact::{KeyMaterial, RedactMode};
 
 /// Where a value the transform reads was found (the last occurrence wins,
@@ -74,7 +74,7 @@ pub struct Scanned {
 /// The parts of a compiled transform the scanner needs.
 pub struct Plan<'a> {
     pub key_material: &'a KeyMaterial,
-    /// Passes every name `read_of` or `edit_of` acts on.
+    /// Places every name `read_of` or `edit_of` acts on.
     pub names: &'a NameFilter,
     /// The unescaped name of the top-level member the route is written to.
     pub route_field: Option<&'a [u8]>,
@@ -154,13 +154,20 @@ pub(crate) fn read_of(context: Context, name: &[u8]) -> Option<Read> {
 /// What becomes of a member named `name` of an object in `context`.
 #[inline]
 pub(crate) fn edit_of(plan: &Plan<'_>, context: Context, name: &[u8]) -> Edit {
-    if plan.key_material.contains(name) {
+    edit_of_kinds(plan, context, name, plan.names.kinds(name))
+}
+
+/// `edit_of` for a name the filter placed among `kinds`: comparisons the
+/// filter rules out are skipped.
+#[inline(always)]
+fn edit_of_kinds(plan: &Plan<'_>, context: Context, name: &[u8], kinds: u8) -> Edit {
+    if kinds & name_filter::KEY_MATERIAL != 0 && plan.key_material.contains(name) {
         Edit::Redact
     } else if context != Context::Top {
         Edit::Keep
-    } else if name == b"severity" {
+    } else if kinds & name_filter::SEVERITY != 0 && name == b"severity" {
         Edit::Severity
-    } else if Some(name) == plan.route_field {
+    } else if kinds & name_filter::ROUTE_FIELD != 0 && Some(name) == plan.route_field {
         Edit::RouteField
     } else {
         Edit::Keep
@@ -468,17 +475,19 @@ impl Scanner<'_, '_> {
 
     #[inline(always)]
     fn decide(&self, frame: Frame, name: &[u8]) -> (Option<Read>, Edit) {
-        if !self.plan.names.may_match(name) {
+        let kinds = self.plan.names.kinds(name);
+        if kinds == 0 {
             return (None, Edit::Keep);
         }
         let read = match frame.context {
             Context::Plain => None,
+            _ if kinds & name_filter::READ == 0 => None,
             context => read_of(context, name),
         };
         let edit = if frame.inert {
             Edit::Keep
         } else {
-            edit_of(self.plan, frame.context, name)
+            edit_of_kinds(self.plan, frame.context, name, kinds)
         };
         (read, edit)
     }

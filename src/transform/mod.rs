@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::error::Error;
 use crate::json;
-use crate::name_filter::NameFilter;
+use crate::name_filter::{self, NameFilter};
 use crate::redact::KeyMaterial;
 use crate::redact::RedactMode;
 use crate::route::{RouteRules, Source};
@@ -145,9 +145,18 @@ impl Transform {
             compiled
                 .key_material
                 .names()
-                .chain(scan::READ_NAMES.iter().map(|n| n.as_bytes()))
-                .chain([&b"severity"[..]])
-                .chain(route_field.as_ref().map(|(name, _)| name.as_slice())),
+                .map(|n| (n, name_filter::KEY_MATERIAL))
+                .chain(
+                    scan::READ_NAMES
+                        .iter()
+                        .map(|n| (n.as_bytes(), name_filter::READ)),
+                )
+                .chain([(&b"severity"[..], name_filter::SEVERITY)])
+                .chain(
+                    route_field
+                        .as_ref()
+                        .map(|(name, _)| (name.as_slice(), name_filter::ROUTE_FIELD)),
+                ),
         );
         Ok(Transform {
             names,
