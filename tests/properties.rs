@@ -278,6 +278,85 @@ proptest! {
     }
 }
 
+/// One line of a chunk for the batch-against-per-event property: an event,
+/// a mutated event, or arbitrary bytes (none holding a newline), with a
+/// run of padding so that line ends fall at every offset of a 64-byte block.
+fn chunk_line() -> impl Strategy<Value = Vec<u8>> {
+    (
+        any::<u64>(),
+        0..4u8,
+        0..130usize,
+        vec(any::<u8>(), 0..200),
+        mutation(),
+    )
+        .prop_map(|(seed, kind, pad, bytes, m)| {
+            let mut rng = Rng::new(seed);
+            let mut line = match kind {
+                0 => leak::planted_event(&mut rng).event.into_bytes(),
+                1 => {
+                    let mut e = leak::planted_event(&mut rng).event.into_bytes();
+                    apply(&mut e, &m);
+                    e
+                }
+                2 => bytes,
+                _ => format!(r#"{{"message":"{}","payload":"x"}}"#, "m".repeat(pad)).into_bytes(),
+            };
+            line.retain(|&b| b != b'\n');
+            if kind == 0 {
+                // Whitespace before the event moves its end by `pad` bytes.
+                line.splice(0..0, std::iter::repeat(b' ').take(pad));
+            }
+            line
+        })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The batch finds line ends and indexes lines in one pass of its own;
+    /// every line must come out exactly as the per-event call gives it, at
+    /// any size limit (which the batch checks before indexing a whole line).
+    #[test]
+    fn the_batch_gives_each_line_what_the_per_event_call_gives(
+        lines in vec(chunk_line(), 1..12),
+        final_newline in any::<bool>(),
+        max_event_bytes in prop_oneof![1..200usize, 200..2000usize, Just(1usize << 20)],
+    ) {
+        let t = Transform::from_json(
+            format!(r#"{{"limits":{{"max_event_bytes":{max_event_bytes}}}}}"#).as_bytes(),
+        )
+        .unwrap();
+        let mut chunk = lines.join(&b'\n');
+        if final_newline {
+            chunk.push(b'\n');
+        }
+        let mut batch = Batch::new();
+        t.transform_batch(&chunk, &mut batch);
+        prop_assert_eq!(batch.lines(), lines.len());
+        let mut out = Output::new();
+        let mut expected: Vec<Vec<u8>> = vec![Vec::new(); batch.route_count()];
+        let mut rejected = batch.rejected().iter().enumerate();
+        for (n, line) in lines.iter().enumerate() {
+            match t.transform(line, &mut out) {
+                Ok(()) => {
+                    expected[out.route_index()].extend_from_slice(out.data());
+                    expected[out.route_index()].push(b'\n');
+                }
+                Err(e) => {
+                    let (i, r) = rejected.next().expect("a rejected line");
+                    prop_assert_eq!(r.line, n + 1);
+                    prop_assert_eq!(r.kind, e.kind());
+                    prop_assert_eq!(batch.rejected_message(i).unwrap(), e.message());
+                }
+            }
+        }
+        prop_assert!(rejected.next().is_none());
+        for (route, want) in expected.iter().enumerate() {
+            prop_assert_eq!(batch.route_ndjson(route), &want[..]);
+        }
+    }
+}
+
 #[test]
 fn the_oracle_sees_escaped_and_case_changed_markers() {
     let escaped = br#"{"a":"KP\u004cEAK1Z"}"#;
