@@ -6,7 +6,7 @@
 //! the newline that ends the line.
 
 /// Bytes per bitmap word.
-pub const WIDTH: usize = 64;
+pub(crate) const WIDTH: usize = 64;
 
 /// One block's bitmaps, bit `i` for byte `i`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -5,10 +5,10 @@
 //! comparisons whose outcome the CPU cannot predict.
 
 /// What a name in a slot might be (bits of `NameFilter::slots`).
-pub const KEY_MATERIAL: u8 = 1;
-pub const SEVERITY: u8 = 2;
-pub const ROUTE_FIELD: u8 = 4;
-pub const READ: u8 = 8;
+pub(crate) const KEY_MATERIAL: u8 = 1;
+pub(crate) const SEVERITY: u8 = 2;
+pub(crate) const ROUTE_FIELD: u8 = 4;
+pub(crate) const READ: u8 = 8;
 
 /// Names are hashed on their length and their first and last bytes, folded
 /// to ASCII lower case so that key material matches in any case.

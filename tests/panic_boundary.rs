@@ -166,10 +166,12 @@ fn every_export_returns_its_panic_value_and_handles_stay_usable() {
     assert!(armed!(covered, kpaudit_error_new()).is_null());
     assert!(armed!(covered, kpaudit_output_new()).is_null());
     assert!(armed!(covered, kpaudit_batch_new()).is_null());
-    let mut t2 = 1usize as *mut kpaudit_transform;
+    // A sentinel no constructor returns: *out must keep it.
+    let unwritten = std::ptr::dangling_mut::<kpaudit_transform>();
+    let mut t2 = unwritten;
     let r = armed!(covered, kpaudit_transform_new(null(), 0, &mut t2, h.err));
     assert_eq!(r, kpaudit_result::KPAUDIT_PANIC);
-    assert_eq!(t2 as usize, 1, "*out written on a panic");
+    assert_eq!(t2, unwritten, "*out written on a panic");
     h.error_says_panic();
 
     // Fallible calls: KPAUDIT_PANIC, result objects emptied.
@@ -295,11 +297,12 @@ fn a_panic_while_compiling_a_config_writes_no_handle() {
     quiet_injected_panics();
     let h = Handles::new();
     let config = br#"{"redact":{"fields":["kpaudit-injected-panic"]}}"#;
-    let mut t = 1usize as *mut kpaudit_transform;
+    let unwritten = std::ptr::dangling_mut::<kpaudit_transform>();
+    let mut t = unwritten;
     // SAFETY: a valid buffer, a writable out and a live error object.
     let r = unsafe { kpaudit_transform_new(config.as_ptr(), config.len(), &mut t, h.err) };
     assert_eq!(r, kpaudit_result::KPAUDIT_PANIC);
-    assert_eq!(t as usize, 1, "*out written on a panic");
+    assert_eq!(t, unwritten, "*out written on a panic");
     h.error_says_panic();
     // The same config without the trigger compiles.
     let config = br#"{"redact":{"fields":["secretMaterial"]}}"#;

@@ -304,7 +304,7 @@ fn chunk_line() -> impl Strategy<Value = Vec<u8>> {
             line.retain(|&b| b != b'\n');
             if kind == 0 {
                 // Whitespace before the event moves its end by `pad` bytes.
-                line.splice(0..0, std::iter::repeat(b' ').take(pad));
+                line.splice(0..0, std::iter::repeat_n(b' ', pad));
             }
             line
         })
@@ -327,7 +327,8 @@ proptest! {
         )
         .unwrap();
         let mut chunk = lines.join(&b'\n');
-        if final_newline {
+        // Without its newline, an empty last line is no line at all.
+        if final_newline || lines.last().is_some_and(Vec::is_empty) {
             chunk.push(b'\n');
         }
         let mut batch = Batch::new();

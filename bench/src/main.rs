@@ -1,6 +1,8 @@
 //! kpaudit against what a user might run instead, on one core, in one run:
 //! the batch API, the per-event API, a serde_json `Value` implementation of
-//! the same transform, and jq (when installed). Prints MB/s, events/s and
+//! the same transform, and jq (when installed); and two floors that place
+//! the machine, serde_json validating without building anything and
+//! copying the lines. Prints MB/s, events/s and
 //! ratios, medians of several runs, and the heap use of the batch path.
 //!
 //!   cargo run --release --manifest-path bench/Cargo.toml -- [--mb 64] [--runs 5] [--jq-mb 16]
@@ -169,6 +171,9 @@ fn main() {
     let mut batch_runs = Vec::with_capacity(a.runs);
     let mut event_runs = Vec::with_capacity(a.runs);
     let mut serde_runs = Vec::with_capacity(a.runs);
+    let mut validate_runs = Vec::with_capacity(a.runs);
+    let mut copy_runs = Vec::with_capacity(a.runs);
+    let mut copied = Vec::with_capacity(CHUNK + (1 << 20));
     let (mut batch_allocs, mut event_allocs) = (0, 0);
     for _ in 0..a.runs {
         let allocs_before = ALLOCS.load(Relaxed);
@@ -204,11 +209,33 @@ fn main() {
         }
         serde_runs.push(start.elapsed().as_secs_f64());
         std::hint::black_box(n);
+
+        // Two floors that place this machine against others: serde_json
+        // checking the bytes without building anything, and copying lines.
+        let start = Instant::now();
+        for l in &lines {
+            serde_json::from_slice::<serde::de::IgnoredAny>(l).unwrap();
+        }
+        validate_runs.push(start.elapsed().as_secs_f64());
+
+        let start = Instant::now();
+        let mut n = 0;
+        for c in &chunks {
+            copied.clear();
+            let mut from = 0;
+            for end in memchr::memchr_iter(b'\n', c) {
+                copied.extend_from_slice(&c[from..=end]);
+                from = end + 1;
+            }
+            n += copied.len();
+        }
+        copy_runs.push(start.elapsed().as_secs_f64());
+        std::hint::black_box(n);
     }
 
     let report = |name: &str, secs: f64, mb: f64, events: f64, reference: f64| {
         println!(
-            "{name:<36} {:>9.0} {:>12.0} {:>9.2}x",
+            "{name:<40} {:>9.0} {:>12.0} {:>9.2}x",
             mb / secs,
             events / secs,
             (mb / secs) / reference
@@ -216,7 +243,7 @@ fn main() {
     };
     let serde_mbs = mb / median(serde_runs.clone());
     println!(
-        "\n{:<36} {:>9} {:>12} {:>10}",
+        "\n{:<40} {:>9} {:>12} {:>10}",
         "engine", "MB/s", "events/s", "vs serde"
     );
     report(
@@ -240,6 +267,20 @@ fn main() {
         events as f64,
         serde_mbs,
     );
+    report(
+        "serde_json validating only (IgnoredAny)",
+        median(validate_runs),
+        mb,
+        events as f64,
+        serde_mbs,
+    );
+    report(
+        "copying lines (memchr + memcpy)",
+        median(copy_runs),
+        mb,
+        events as f64,
+        serde_mbs,
+    );
     match jq(&corpus, a.jq_mb, a.runs.min(3)) {
         Some((secs, jq_mb, jq_events)) => report(
             &format!("jq ({:.1} MiB slice)", jq_mb * 1e6 / 1048576.0),
@@ -248,7 +289,7 @@ fn main() {
             jq_events,
             serde_mbs,
         ),
-        None => println!("{:<36} not installed", "jq"),
+        None => println!("{:<40} not installed", "jq"),
     }
     let per_event_batch = median(batch_runs) / events as f64;
     let per_event_single = median(event_runs) / events as f64;
