@@ -41,9 +41,8 @@ pub fn classify(block: &[u8; WIDTH]) -> Classes {
     let special = v.map(|v| eq(v, quote) | eq(v, backslash) | eq(min_u8_m128i(v, below_space), v));
     let newlines = v.map(|v| eq(v, newline));
     let bits = |m: [safe_arch::m128i; 4]| {
-        m.iter().enumerate().fold(0u64, |acc, (k, &m)| {
-            acc | u64::from(mask(m) as u16) << (16 * k)
-        })
+        let lane = |k: usize| u64::from(mask(m[k]) as u16);
+        lane(0) | lane(1) << 16 | lane(2) << 32 | lane(3) << 48
     };
     Classes {
         specials: bits(special),

@@ -52,12 +52,13 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-const CHUNK: usize = 4 << 20;
 
 struct Args {
     mb: f64,
     runs: usize,
     jq_mb: f64,
+    /// Bytes per batch call (chunks end at line ends).
+    chunk: usize,
     /// Run only the batch engine, for profiling.
     profile_batch: bool,
 }
@@ -68,6 +69,7 @@ fn args() -> Args {
         runs: 5,
         jq_mb: 16.0,
         profile_batch: false,
+        chunk: 4 << 20,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -77,13 +79,18 @@ fn args() -> Args {
         }
         let value = it.next().unwrap_or_default();
         let bad = || -> ! {
-            eprintln!("usage: bench [--mb N] [--runs N] [--jq-mb N] | --print-jq");
+            eprintln!(
+                "usage: bench [--mb N] [--runs N] [--jq-mb N] [--chunk-kib N] [--profile-batch] | --print-jq"
+            );
             std::process::exit(2)
         };
         match flag.as_str() {
             "--mb" => a.mb = value.parse().unwrap_or_else(|_| bad()),
             "--runs" => a.runs = value.parse().unwrap_or_else(|_| bad()),
             "--jq-mb" => a.jq_mb = value.parse().unwrap_or_else(|_| bad()),
+            "--chunk-kib" => {
+                a.chunk = value.parse::<usize>().unwrap_or_else(|_| bad()).max(1) << 10
+            }
             _ => bad(),
         }
     }
@@ -95,19 +102,19 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Chunks of about CHUNK bytes that end at line ends, as a shipper feeds them.
-fn chunks(corpus: &[u8]) -> Vec<&[u8]> {
+/// Chunks of about `chunk` bytes that end at line ends, as a shipper feeds them.
+fn chunks(corpus: &[u8], chunk: usize) -> Vec<&[u8]> {
     let mut out = Vec::new();
     let mut rest = corpus;
     while !rest.is_empty() {
-        let end = if rest.len() <= CHUNK {
+        let end = if rest.len() <= chunk {
             rest.len()
         } else {
-            CHUNK
-                + rest[CHUNK..]
+            chunk
+                + rest[chunk..]
                     .iter()
                     .position(|&b| b == b'\n')
-                    .map_or(rest.len() - CHUNK, |i| i + 1)
+                    .map_or(rest.len() - chunk, |i| i + 1)
         };
         out.push(&rest[..end]);
         rest = &rest[end..];
@@ -130,7 +137,7 @@ fn main() {
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
         .collect();
-    let chunks = chunks(&corpus);
+    let chunks = chunks(&corpus, a.chunk);
     let t = Transform::from_json(b"").unwrap();
     println!(
         "corpus: {:.1} MiB, {events} generated Key Protect events (seed 9, {:.0} bytes each); {} interleaved rounds, medians; one core",
@@ -173,7 +180,7 @@ fn main() {
     let mut serde_runs = Vec::with_capacity(a.runs);
     let mut validate_runs = Vec::with_capacity(a.runs);
     let mut copy_runs = Vec::with_capacity(a.runs);
-    let mut copied = Vec::with_capacity(CHUNK + (1 << 20));
+    let mut copied = Vec::with_capacity(a.chunk + (1 << 20));
     let (mut batch_allocs, mut event_allocs) = (0, 0);
     for _ in 0..a.runs {
         let allocs_before = ALLOCS.load(Relaxed);
@@ -247,7 +254,7 @@ fn main() {
         "engine", "MB/s", "events/s", "vs serde"
     );
     report(
-        "kpaudit batch (4 MiB chunks)",
+        &format!("kpaudit batch ({} KiB chunks)", a.chunk >> 10),
         median(batch_runs.clone()),
         mb,
         events as f64,
@@ -305,9 +312,9 @@ fn main() {
         events * a.runs as u64
     );
     println!(
-        "batch heap at its peak: {:.1} MiB for {:.0} MiB chunks",
+        "batch heap at its peak: {:.1} MiB for {:.2} MiB chunks",
         batch_heap as f64 / 1048576.0,
-        CHUNK as f64 / 1048576.0
+        a.chunk as f64 / 1048576.0
     );
 }
 
