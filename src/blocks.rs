@@ -30,24 +30,23 @@ pub fn classify(block: &[u8; WIDTH]) -> Classes {
     let backslash = splat(b'\\' as i8);
     let newline = splat(b'\n' as i8);
     let below_space = splat(0x1f);
-    let lanes: [&[u8; 16]; 4] = [
-        block[0..16].try_into().expect("16 bytes"),
-        block[16..32].try_into().expect("16 bytes"),
-        block[32..48].try_into().expect("16 bytes"),
-        block[48..64].try_into().expect("16 bytes"),
-    ];
-    let v = lanes.map(load);
+    let lane = |k: usize| load(block[16 * k..16 * k + 16].try_into().expect("16 bytes"));
+    let (v0, v1, v2, v3) = (lane(0), lane(1), lane(2), lane(3));
     // v <= 0x1f exactly when min(v, 0x1f) == v (unsigned).
-    let special = v.map(|v| eq(v, quote) | eq(v, backslash) | eq(min_u8_m128i(v, below_space), v));
-    let newlines = v.map(|v| eq(v, newline));
-    let bits = |m: [safe_arch::m128i; 4]| {
-        let lane = |k: usize| u64::from(mask(m[k]) as u16);
-        lane(0) | lane(1) << 16 | lane(2) << 32 | lane(3) << 48
+    let special = |v| eq(v, quote) | eq(v, backslash) | eq(min_u8_m128i(v, below_space), v);
+    let bits = |m0, m1, m2, m3| {
+        let half = |m| u64::from(mask(m) as u16);
+        half(m0) | half(m1) << 16 | half(m2) << 32 | half(m3) << 48
     };
     Classes {
-        specials: bits(special),
-        newlines: bits(newlines),
-        high: mask(v[0] | v[1] | v[2] | v[3]) != 0,
+        specials: bits(special(v0), special(v1), special(v2), special(v3)),
+        newlines: bits(
+            eq(v0, newline),
+            eq(v1, newline),
+            eq(v2, newline),
+            eq(v3, newline),
+        ),
+        high: mask(v0 | v1 | v2 | v3) != 0,
     }
 }
 

@@ -355,12 +355,10 @@ impl Scanner<'_, '_> {
         }
     }
 
+    #[inline(always)]
     fn push(&mut self, is_object: bool, context: Context) -> Result<(), Error> {
         if self.depth >= self.plan.max_depth {
-            return Err(Error::event(
-                &format!("nesting deeper than {} levels", self.plan.max_depth),
-                self.pos,
-            ));
+            return Err(self.too_deep());
         }
         let parent = self.cur;
         self.stack.push(parent);
@@ -376,8 +374,17 @@ impl Scanner<'_, '_> {
         Ok(())
     }
 
+    #[cold]
+    fn too_deep(&self) -> Error {
+        Error::event(
+            &format!("nesting deeper than {} levels", self.plan.max_depth),
+            self.pos,
+        )
+    }
+
     /// Closes the container whose closing bracket is at `pos`. Returns
     /// `Some(kept)` when that was the top-level object.
+    #[inline(always)]
     fn close(&mut self) -> Result<Option<bool>, Error> {
         let frame = self.cur;
         self.cur = self.stack.pop().expect("closing an open container");
