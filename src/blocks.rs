@@ -86,6 +86,7 @@ pub fn classify_words(block: &[u8; WIDTH]) -> Classes {
 /// The bitmaps of one event (or line), reused from event to event.
 #[derive(Debug, Default)]
 pub struct Index {
+    /// A word per 64 bytes, then a zero word.
     specials: Vec<u64>,
     /// Some byte of the event is 0x80 or above.
     pub any_high: bool,
@@ -108,6 +109,7 @@ impl Index {
             self.specials.push(c.specials);
             high |= c.high;
         }
+        self.specials.push(0);
         self.any_high = high;
     }
 
@@ -131,6 +133,7 @@ impl Index {
                 // its bytes, which may be what set `high`.
                 let line = (1u64 << n) - 1;
                 self.specials.push(c.specials & line);
+                self.specials.push(0);
                 let line_end = at + n as usize;
                 self.any_high = high || (c.high && !chunk[at..line_end].is_ascii());
                 return line_end;
@@ -146,6 +149,7 @@ impl Index {
                 return crate::swar::find_newline(rest).map_or(chunk.len(), |i| at + i);
             }
         }
+        self.specials.push(0);
         self.any_high = high;
         chunk.len()
     }
@@ -155,8 +159,11 @@ impl Index {
     pub fn next_special(&self, from: usize) -> Option<usize> {
         let word = from / WIDTH;
         let shift = from % WIDTH;
-        let low = *self.specials.get(word)?;
-        let high = self.specials.get(word + 1).copied().unwrap_or(0);
+        // One bounds check: the index ends with a zero word, which no
+        // search needs to start in.
+        let &[low, high] = self.specials.get(word..word + 2)? else {
+            return None;
+        };
         // The 64 bits from `from` on, across the word boundary, so that a
         // string shorter than 64 bytes ends without a loop wherever it sits.
         let bits = (low >> shift) | ((high << 1) << (WIDTH - 1 - shift));

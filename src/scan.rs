@@ -251,6 +251,18 @@ impl Scanner<'_, '_> {
         self.input.get(self.pos).copied()
     }
 
+    /// Skips whitespace and returns the byte after it.
+    #[inline(always)]
+    fn next_token(&mut self) -> Option<u8> {
+        loop {
+            let b = *self.input.get(self.pos)?;
+            if b > b' ' || !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                return Some(b);
+            }
+            self.pos += 1;
+        }
+    }
+
     #[inline(always)]
     fn skip_ws(&mut self) {
         while let Some(&b) = self.input.get(self.pos) {
@@ -324,8 +336,7 @@ impl Scanner<'_, '_> {
                     self.cur.skip_value = false;
                     self.copy_from = self.pos;
                 }
-                self.skip_ws();
-                match (self.cur.is_object, self.peek()) {
+                match (self.cur.is_object, self.next_token()) {
                     (true, Some(b',')) => {
                         let frame = &mut self.cur;
                         frame.last_comma = self.pos;
@@ -414,8 +425,7 @@ impl Scanner<'_, '_> {
         let escaped = self.string()?;
         let input = self.input;
         let key_body = &input[key_start + 1..self.pos - 1];
-        self.skip_ws();
-        if self.peek() != Some(b':') {
+        if self.next_token() != Some(b':') {
             return Err(self.unexpected("':' after a member name"));
         }
         self.pos += 1;
@@ -530,9 +540,9 @@ impl Scanner<'_, '_> {
     #[inline(always)]
     fn value(&mut self) -> Result<bool, Error> {
         let child_context = std::mem::replace(&mut self.child_context, Context::Plain);
-        self.skip_ws();
+        let first = self.next_token();
         // Strings first: most values are strings.
-        if self.peek() == Some(b'"') {
+        if first == Some(b'"') {
             let start = self.pos + 1;
             let escaped = self.string()?;
             self.record(Capture::Str {
@@ -542,7 +552,7 @@ impl Scanner<'_, '_> {
             });
             return Ok(true);
         }
-        match self.peek() {
+        match first {
             Some(b'{') => {
                 self.record(Capture::Other);
                 self.push(true, child_context)?;

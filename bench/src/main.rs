@@ -254,7 +254,7 @@ fn main() {
         "engine", "MB/s", "events/s", "vs serde"
     );
     report(
-        &format!("kpaudit batch ({} KiB chunks)", a.chunk >> 10),
+        &format!("kpaudit batch ({} chunks)", size_label(a.chunk)),
         median(batch_runs.clone()),
         mb,
         events as f64,
@@ -312,10 +312,18 @@ fn main() {
         events * a.runs as u64
     );
     println!(
-        "batch heap at its peak: {:.1} MiB for {:.2} MiB chunks",
+        "batch heap at its peak: {:.1} MiB for {} chunks",
         batch_heap as f64 / 1048576.0,
-        a.chunk as f64 / 1048576.0
+        size_label(a.chunk)
     );
+}
+
+fn size_label(bytes: usize) -> String {
+    if bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{} KiB", bytes >> 10)
+    }
 }
 
 /// jq running the same transform: severity from the same tables, key
