@@ -161,6 +161,31 @@ fn parse<'a, T>(
     Some(value)
 }
 
+/// With `arbitrary_precision`, serde_json reads an object whose first member
+/// is named `$serde_json::private::Number` as a number, so such an event,
+/// valid JSON, is one the reference cannot represent. This says whether any
+/// string literal in `event` decodes to that name.
+pub fn names_serde_number_token(event: &[u8]) -> bool {
+    const TOKEN: &str = "$serde_json::private::Number";
+    let (mut start, mut escaped) = (None, false);
+    for (i, &b) in event.iter().enumerate() {
+        match start {
+            None if b == b'"' => start = Some(i),
+            None => {}
+            Some(_) if escaped => escaped = false,
+            Some(_) if b == b'\\' => escaped = true,
+            Some(from) if b == b'"' => {
+                start = None;
+                if serde_json::from_slice::<String>(&event[from..=i]).is_ok_and(|s| s == TOKEN) {
+                    return true;
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    false
+}
+
 /// Whether arrays and objects nest deeper than `limit` (outside strings).
 fn deeper_than(event: &[u8], limit: usize) -> bool {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
