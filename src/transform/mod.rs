@@ -5,8 +5,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::json;
 use crate::name_filter::{self, NameFilter};
-use crate::redact::KeyMaterial;
-use crate::redact::RedactMode;
+use crate::redact::{KeyMaterial, RedactMode};
 use crate::route::{RouteRules, Source};
 use crate::scan::{self, Capture, Captures, Field, Piece, Plan, Scratch};
 use crate::severity::{Severity, SeverityRules};
@@ -32,7 +31,7 @@ pub struct Transform {
     /// Each route name as a JSON string literal, by route index.
     route_literals: Vec<Vec<u8>>,
     key_material: KeyMaterial,
-    /// Passes the names of every member the scanner acts on.
+    /// Says which member names the scanner may act on, and how.
     names: NameFilter,
     /// The top-level member the route is written to: its name, and the
     /// `"name":` text appended when the event lacks it.
