@@ -163,7 +163,11 @@ pub(crate) struct Compiled {
 impl Config {
     /// Parses configuration text. Errors name the offending key's path.
     pub fn from_json(text: &[u8]) -> Result<Config, Error> {
-        require_objects(text)?;
+        // Text that is not JSON is reported by its line and column: a key
+        // path means nothing before the text parses.
+        let value =
+            serde_json::from_slice::<serde_json::Value>(text).map_err(|e| syntax_error(&e))?;
+        require_objects(&value)?;
         let mut de = serde_json::Deserializer::from_slice(text);
         let config: Config = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
@@ -267,9 +271,12 @@ impl RedactConfig {
                     "redact.fields[{i}]: a field name may not be empty"
                 )));
             }
-            if name == "severity" {
+            // Names are compared as the scanner compares member names:
+            // ignoring ASCII case, so `Severity` would strip `severity`.
+            if name.eq_ignore_ascii_case("severity") {
                 return Err(Error::config(format!(
-                    "redact.fields[{i}]: severity is the field the transform sets"
+                    "redact.fields[{i}]: {name} names severity, the field the transform sets \
+                     (names match without regard to ASCII case)"
                 )));
             }
         }
@@ -282,10 +289,11 @@ impl RedactConfig {
             if field.is_empty() {
                 return Err(Error::config("route.field: may not be empty"));
             }
-            if field == "severity" {
-                return Err(Error::config(
-                    "route.field: severity is the field the transform sets",
-                ));
+            if field.eq_ignore_ascii_case("severity") {
+                return Err(Error::config(format!(
+                    "route.field: {field} names severity, the field the transform sets \
+                     (names match without regard to ASCII case)"
+                )));
             }
             if km.contains(field.as_bytes()) {
                 let which = if redact::is_builtin(field) {
@@ -293,7 +301,9 @@ impl RedactConfig {
                 } else {
                     "listed in redact.fields"
                 };
-                return Err(Error::config(format!("route.field: {field} is {which}")));
+                return Err(Error::config(format!(
+                    "route.field: {field} is {which} (names match without regard to ASCII case)"
+                )));
             }
         }
         Ok(km)
@@ -331,14 +341,25 @@ impl RouteConfig {
     }
 }
 
+/// A JSON syntax error as `line L, column C: what`.
+fn syntax_error(e: &serde_json::Error) -> Error {
+    let text = e.to_string();
+    // serde_json appends the position to its description; it comes first here.
+    let what = match text.rfind(" at line ") {
+        Some(cut) => &text[..cut],
+        None => &text,
+    };
+    Error::config(format!(
+        "line {}, column {}: {what} (the configuration is not valid JSON)",
+        e.line(),
+        e.column()
+    ))
+}
+
 /// serde would also read a section from a JSON array (its fields in
 /// order); a config written that way is a mistake, so sections must be
 /// objects.
-fn require_objects(text: &[u8]) -> Result<(), Error> {
-    // Text that is not JSON at all gets serde's own message later.
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(text) else {
-        return Ok(());
-    };
+fn require_objects(value: &serde_json::Value) -> Result<(), Error> {
     let Some(root) = value.as_object() else {
         return Err(Error::config("expected a JSON object"));
     };

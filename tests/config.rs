@@ -90,8 +90,18 @@ fn errors_name_the_path_and_what_was_expected() {
         ),
         (
             r#"{"redact":{"fields":["x","severity"]}}"#,
-            "redact.fields[1]: severity is the field the transform sets",
+            "redact.fields[1]: severity names severity, the field the transform sets",
         ),
+        // Names match without regard to ASCII case, in the scanner and so here.
+        (
+            r#"{"redact":{"fields":["Severity"]}}"#,
+            "redact.fields[0]: Severity names severity",
+        ),
+        (
+            r#"{"redact":{"fields":["SEVERITY"],"mode":"mask"}}"#,
+            "redact.fields[0]: SEVERITY names severity",
+        ),
+        (r#"{"route":{"field":"Severity"}}"#, "route.field: Severity names severity"),
         (r#"{"route":{"field":"severity"}}"#, "route.field: severity"),
         (
             r#"{"route":{"field":"PayLoad"}}"#,
@@ -151,13 +161,26 @@ fn errors_name_the_path_and_what_was_expected() {
             r#"{"limits":[1,2]}"#,
             "invalid config: limits: expected a JSON object",
         ),
-        ("{", "EOF while parsing"),
-        ("{} {}", "trailing characters"),
-        ("   ", "EOF while parsing"),
+        // Text that is not JSON: its line and column, no key path.
+        (
+            "{",
+            "invalid config: line 1, column 1: EOF while parsing an object (the configuration is not valid JSON)",
+        ),
+        (
+            "{\n  \"route\": {\"field\": \"x\"",
+            "invalid config: line 2, column 24: EOF while parsing an object",
+        ),
+        (
+            "{\"redact\": {\"fields\": [\"a\",]}}",
+            "invalid config: line 1, column 28: trailing comma",
+        ),
+        ("{} {}", "invalid config: line 1, column 4: trailing characters"),
+        ("   ", "invalid config: line 1, column 3: EOF while parsing a value"),
     ];
     for (config, expected) in cases {
         let message = rejected(config);
         assert!(message.starts_with("invalid config: "), "{message}");
+        assert!(!message.contains('?'), "{message}");
         assert!(
             message.contains(expected),
             "{config}\n  gave: {message}\n  want: {expected}"
