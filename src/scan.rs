@@ -303,17 +303,7 @@ impl Scanner<'_, '_> {
         match self.peek() {
             Some(b'{') => {}
             None => return Err(Error::event("empty event", self.pos)),
-            Some(b) => {
-                let what = match b {
-                    b'[' => "the event is an array, not a JSON object",
-                    b'"' => "the event is a string, not a JSON object",
-                    b'-' | b'0'..=b'9' => "the event is a number, not a JSON object",
-                    b't' | b'f' => "the event is a boolean, not a JSON object",
-                    b'n' => "the event is null, not a JSON object",
-                    _ => "unexpected character, expected a JSON object",
-                };
-                return Err(Error::event(what, self.pos));
-            }
+            Some(b) => return Err(self.not_an_object(b)),
         }
         self.copy_from = self.pos;
         self.pos += 1;
@@ -364,6 +354,35 @@ impl Scanner<'_, '_> {
                 }
             }
         }
+    }
+
+    /// Says what the event is instead of an object, once the token that
+    /// starts it is known to be what its first byte suggests: `nope` is an
+    /// invalid literal, not null.
+    #[cold]
+    fn not_an_object(&mut self, first: u8) -> Error {
+        let at = self.pos;
+        let what = match first {
+            b'[' => "the event is an array, not a JSON object",
+            b'"' => "the event is a string, not a JSON object",
+            b'-' | b'0'..=b'9' => match self.number() {
+                Ok(()) => "the event is a number, not a JSON object",
+                Err(e) => return e,
+            },
+            b't' | b'f' | b'n' => {
+                let (word, what) = match first {
+                    b't' => (&b"true"[..], "the event is a boolean, not a JSON object"),
+                    b'f' => (&b"false"[..], "the event is a boolean, not a JSON object"),
+                    _ => (&b"null"[..], "the event is null, not a JSON object"),
+                };
+                if let Err(e) = self.literal(word) {
+                    return e;
+                }
+                what
+            }
+            _ => "unexpected character, expected a JSON object",
+        };
+        Error::event(what, at)
     }
 
     #[inline(always)]
