@@ -322,14 +322,61 @@ enum kpaudit_result kpaudit_transform_msgpack(const struct kpaudit_transform *t,
                                               struct kpaudit_error *err);
 
 /**
+ * Transforms one item of a shipper's stream (`item`, `len` bytes) into
+ * `out`, in the same framing: a record (a map, as for
+ * `kpaudit_transform_msgpack`), or an event framed as `[header, record]`
+ * (a 2-item array of any width, as Fluent Bit frames its events: the
+ * header holds the timestamp and metadata).
+ *
+ * The header is untrusted input like the record: it must be well-formed
+ * MessagePack with UTF-8 strings and nesting within `limits.max_depth`,
+ * its bytes count towards `limits.max_event_bytes` (the whole item is
+ * measured), and key material is stripped from it at any depth by the
+ * same rules (its members count in `kpaudit_output_redacted`). A header
+ * that fails rejects the whole item. Error offsets count from the item's
+ * first byte. Otherwise as `kpaudit_transform_msgpack`.
+ *
+ * # Safety
+ *
+ * As for `kpaudit_transform_event`.
+ */
+enum kpaudit_result kpaudit_transform_msgpack_item(const struct kpaudit_transform *t,
+                                                   const uint8_t *item,
+                                                   size_t len,
+                                                   struct kpaudit_output *out,
+                                                   struct kpaudit_error *err);
+
+/**
+ * Validates any one MessagePack value (`value`, `len` bytes) and strips
+ * key material from it at any depth, deciding nothing else: for what a
+ * shipper carries beside events, such as Fluent Bit's group markers
+ * (group metadata and attributes). The same rules as for a record: UTF-8
+ * strings, nesting within `limits.max_depth`, at most
+ * `limits.max_event_bytes`, names compared as JSON names are. On success
+ * `out` holds the value (maps that lost members keep their header's
+ * width), `kpaudit_output_redacted` the members removed or masked,
+ * severity normal and route "". Failures as for `kpaudit_transform_event`.
+ *
+ * # Safety
+ *
+ * As for `kpaudit_transform_event`.
+ */
+enum kpaudit_result kpaudit_redact_msgpack(const struct kpaudit_transform *t,
+                                           const uint8_t *value,
+                                           size_t len,
+                                           struct kpaudit_output *out,
+                                           struct kpaudit_error *err);
+
+/**
  * Transforms a chunk of MessagePack items (`chunk`, `len` bytes) into `b`,
- * which is emptied first. An item is a record (a map), or an event framed
- * as `[header, record]` (a 2-item array, as Fluent Bit frames its events:
- * the header holds the timestamp and metadata), whose header is copied
- * unchanged. Each route's buffer (`kpaudit_batch_route_data`) holds its
- * items, framed as they came, one after another. Items are numbered from
- * 1 like lines; when the bytes cannot be split into whole items any more,
- * the rest of the chunk is one rejected item.
+ * which is emptied first. Each item is transformed as by
+ * `kpaudit_transform_msgpack_item`: a record (a map), or an event framed
+ * as `[header, record]` whose header is validated and stripped of key
+ * material like the record. Each route's buffer
+ * (`kpaudit_batch_route_data`) holds its items, framed as they came, one
+ * after another. Items are numbered from 1 like lines; when the bytes
+ * cannot be split into whole items any more, the rest of the chunk is one
+ * rejected item.
  *
  * Results and failures are those of `kpaudit_transform_batch`.
  *

@@ -1,8 +1,9 @@
 //! The batch: a chunk of NDJSON in, one NDJSON buffer per route out, with
 //! every input line accounted for (emitted, or rejected with its reason).
 
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::msgpack;
+use crate::rejects::{RejectLog, Rejected};
 use crate::severity::Severity;
 use crate::transform::{Output, Transform};
 
@@ -12,16 +13,6 @@ struct RouteBuffer {
     /// NDJSON lines, or MessagePack items from a MessagePack chunk.
     data: Vec<u8>,
     events: usize,
-}
-
-/// A line that was not emitted.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rejected {
-    /// 1-based line number within the chunk.
-    pub line: usize,
-    pub kind: ErrorKind,
-    /// Where `Batch::rejected_message` finds the message (NUL-terminated).
-    message: std::ops::Range<usize>,
 }
 
 /// Results of one chunk, reused from chunk to chunk so that steady state
@@ -36,9 +27,34 @@ pub struct Batch {
     lines: usize,
     emitted: usize,
     redacted: u64,
-    rejected: Vec<Rejected>,
-    messages: Vec<u8>,
+    rejected: RejectLog,
     event: Output,
+}
+
+/// The rejected lines of a batch, in input order.
+#[derive(Clone, Copy, Debug)]
+pub struct Rejections<'a> {
+    log: &'a RejectLog,
+}
+
+impl<'a> Rejections<'a> {
+    pub fn len(&self) -> usize {
+        self.log.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.log.len() == 0
+    }
+
+    /// Rejection `i`; reading them in order costs O(1) each.
+    pub fn get(&self, i: usize) -> Option<Rejected<'a>> {
+        self.log.get(i)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Rejected<'a>> + 'a {
+        let log = self.log;
+        (0..log.len()).filter_map(move |i| log.get(i))
+    }
 }
 
 impl Batch {
@@ -57,7 +73,6 @@ impl Batch {
         self.emitted = 0;
         self.redacted = 0;
         self.rejected.clear();
-        self.messages.clear();
     }
 
     /// Input lines of the last chunk: `emitted() + rejected().len()`.
@@ -109,19 +124,22 @@ impl Batch {
         self.routes.get(route).map_or(0, |r| r.events)
     }
 
-    pub fn rejected(&self) -> &[Rejected] {
-        &self.rejected
+    /// The rejected lines. Each distinct message is kept once and the
+    /// lines as a compact run-length code, so that a chunk of empty or
+    /// broken lines costs little memory.
+    pub fn rejected(&self) -> Rejections<'_> {
+        Rejections {
+            log: &self.rejected,
+        }
     }
 
     /// The message of a rejected line, with its trailing NUL.
     pub fn rejected_message_with_nul(&self, index: usize) -> Option<&[u8]> {
-        let r = self.rejected.get(index)?;
-        Some(&self.messages[r.message.start..r.message.end + 1])
+        self.rejected.message_with_nul(index)
     }
 
     pub fn rejected_message(&self, index: usize) -> Option<&str> {
-        let r = self.rejected.get(index)?;
-        std::str::from_utf8(&self.messages[r.message.clone()]).ok()
+        self.rejected.get(index).map(|r| r.message)
     }
 
     fn bind(&mut self, t: &Transform) {
@@ -139,14 +157,11 @@ impl Batch {
         }
     }
 
-    /// Adds the event just transformed to its route: `framing`, the event,
-    /// then `end`.
-    fn emit(&mut self, framing: &[u8], end: &[u8]) {
+    /// Adds the item just transformed to its route.
+    fn emit(&mut self) {
         let event = &self.event;
         let route = &mut self.routes[event.route_index()];
-        route.data.extend_from_slice(framing);
         route.data.extend_from_slice(event.data());
-        route.data.extend_from_slice(end);
         route.events += 1;
         self.severities[event.severity() as usize] += 1;
         self.redacted += u64::from(event.redacted());
@@ -154,15 +169,7 @@ impl Batch {
     }
 
     fn reject(&mut self, line: usize, error: &Error) {
-        let start = self.messages.len();
-        self.messages.extend_from_slice(error.message().as_bytes());
-        let end = self.messages.len();
-        self.messages.push(0);
-        self.rejected.push(Rejected {
-            line,
-            kind: error.kind(),
-            message: start..end,
-        });
+        self.rejected.push(line, error);
     }
 }
 
@@ -192,6 +199,7 @@ impl Transform {
                 }
             }
         }
+        batch.rejected.finish();
     }
 
     /// Transforms one indexed line straight into its route's buffer.
@@ -212,9 +220,9 @@ impl Transform {
 
     /// Transforms a chunk of MessagePack items into `batch`, which is
     /// emptied first. An item is a record (a map), or a shipper's event
-    /// `[header, record]` (a 2-item array, as Fluent Bit frames events)
-    /// whose header is copied as it is. Each route's buffer holds its items,
-    /// framed as they came, one after another. Items are numbered from 1,
+    /// `[header, record]` (see `transform_msgpack_item`: the header is
+    /// validated and stripped like the record). Each route's buffer holds
+    /// its items, framed as they came, one after another. Items are numbered from 1,
     /// as lines are; when the bytes cannot be split into items any more,
     /// the rest counts as one rejected item.
     pub fn transform_msgpack_batch(&self, chunk: &[u8], batch: &mut Batch) {
@@ -231,23 +239,13 @@ impl Transform {
             };
             let item = &chunk[pos..end];
             pos = end;
-            let (header, record) = split_event(item);
-            match self.transform_msgpack(record, &mut batch.event) {
-                Ok(()) => batch.emit(header, b""),
+            match self.transform_msgpack_item(item, &mut batch.event) {
+                Ok(()) => batch.emit(),
                 Err(e) => batch.reject(item_number, &e),
             }
         }
+        batch.rejected.finish();
     }
-}
-
-/// An item's framing (a 2-item array's header and first item) and record.
-fn split_event(item: &[u8]) -> (&[u8], &[u8]) {
-    if item.first() == Some(&0x92) {
-        if let Some(header_end) = msgpack::skip_value(item, 1) {
-            return item.split_at(header_end);
-        }
-    }
-    (&[], item)
 }
 
 /// A name as a C host borrows it: its bytes and a NUL.

@@ -17,6 +17,9 @@ pub enum ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    /// An event error's description without its offset, so that a caller
+    /// that scanned a part of an item can say where the part is.
+    what: String,
     offset: Option<usize>,
 }
 
@@ -25,6 +28,7 @@ impl Error {
         Error {
             kind: ErrorKind::InvalidConfig,
             message: format!("invalid config: {message}"),
+            what: String::new(),
             offset: None,
         }
     }
@@ -34,7 +38,23 @@ impl Error {
         Error {
             kind: ErrorKind::InvalidEvent,
             message: format!("invalid event: {what} at byte {offset}"),
+            what: what.to_owned(),
             offset: Some(offset),
+        }
+    }
+
+    /// This event error, found in a part of an item that starts at `base`:
+    /// the offset counts from the item's start, and the message names the
+    /// part (`the event header`) unless `part` is empty.
+    pub(crate) fn within(self, part: &str, base: usize) -> Error {
+        match (self.kind, self.offset) {
+            (ErrorKind::InvalidEvent, Some(offset)) if part.is_empty() => {
+                Error::event(&self.what, base + offset)
+            }
+            (ErrorKind::InvalidEvent, Some(offset)) => {
+                Error::event(&format!("{} in {part}", self.what), base + offset)
+            }
+            _ => self,
         }
     }
 
@@ -42,6 +62,7 @@ impl Error {
         Error {
             kind: ErrorKind::EventTooLarge,
             message: format!("event too large: {len} bytes, over the limit of {limit}"),
+            what: String::new(),
             offset: Some(limit),
         }
     }

@@ -35,6 +35,8 @@ mod name_filter;
 #[deny(unsafe_code)]
 pub mod redact;
 #[deny(unsafe_code)]
+mod rejects;
+#[deny(unsafe_code)]
 pub mod route;
 #[deny(unsafe_code)]
 mod scan;
@@ -48,5 +50,6 @@ mod transform;
 pub use batch::Batch;
 pub use config::Config;
 pub use error::{Error, ErrorKind};
+pub use rejects::Rejected;
 pub use severity::Severity;
 pub use transform::{Output, Transform};

@@ -61,44 +61,85 @@ struct Scanner<'i, 'o> {
     severity_hole: Option<usize>,
     route_hole: Option<usize>,
     redacted: u32,
+    /// Maps at this depth or above have their count written by the caller.
+    caller_counts: usize,
+}
+
+/// What the value scanned is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Top {
+    /// An event's record: a map, whose top-level count the caller writes
+    /// once it has added members.
+    Record,
+    /// Any value (an event's header, a shipper's group marker): validated
+    /// and stripped of key material at any depth, nothing read or added.
+    Value,
 }
 
 /// Scans the record `input` (already checked for size) into `out`, leaving
 /// out the values of the severity and route members, which the caller
 /// inserts at the holes, and leaving the top-level count for the caller to
 /// write. On error `out` holds partial output the caller must discard.
+///
+/// With `Top::Value` the input is any one value; its output is complete
+/// (every map's count written) and appended to `out`.
 pub fn scan(
     input: &[u8],
+    top: Top,
     plan: &Plan<'_>,
     mask: &[u8],
     stack: &mut Vec<Frame>,
     out: &mut Vec<u8>,
 ) -> Result<Scanned, Error> {
     stack.clear();
-    let (members, header) = match msgpack::head(input, 0) {
-        Ok((Head::Map { members }, header)) => (members, header),
-        Err(HeadError::End) => return Err(Error::event("empty event", 0)),
-        _ => return Err(Error::event("the record is not a map", 0)),
+    let (top, pos, depth) = match top {
+        Top::Record => {
+            let (members, header) = match msgpack::head(input, 0) {
+                Ok((Head::Map { members }, header)) => (members, header),
+                Err(HeadError::End) => return Err(Error::event("empty event", 0)),
+                _ => return Err(Error::event("the record is not a map", 0)),
+            };
+            let frame = Frame {
+                is_map: true,
+                left: members,
+                want_key: true,
+                inert: false,
+                skip_value: false,
+                context: Context::Top,
+                header_out: out.len(),
+                width: msgpack::map_width(input[0]),
+                declared: members,
+                kept: 0,
+            };
+            (frame, header, 1)
+        }
+        // A one-item array around the value, at depth 0, so that the
+        // value's own containers count from depth 1 as a record's do.
+        Top::Value => {
+            let frame = Frame {
+                is_map: false,
+                left: 1,
+                want_key: false,
+                inert: false,
+                skip_value: false,
+                context: Context::Plain,
+                header_out: out.len(),
+                width: MapWidth::Fix,
+                declared: 1,
+                kept: 0,
+            };
+            (frame, 0, 0)
+        }
     };
-    let top = Frame {
-        is_map: true,
-        left: members,
-        want_key: true,
-        inert: false,
-        skip_value: false,
-        context: Context::Top,
-        header_out: 0,
-        width: msgpack::map_width(input[0]),
-        declared: members,
-        kept: 0,
-    };
+    let caller_counts = depth;
+    let copy_from = 0;
     let mut s = Scanner {
         input,
-        pos: header,
+        pos,
         out,
-        copy_from: 0,
+        copy_from,
         cur: top,
-        depth: 1,
+        depth,
         stack,
         plan,
         mask,
@@ -108,6 +149,7 @@ pub fn scan(
         severity_hole: None,
         route_hole: None,
         redacted: 0,
+        caller_counts,
     };
     s.run()?;
     Ok(Scanned {
@@ -177,7 +219,12 @@ impl Scanner<'_, '_> {
         }
         self.flush(self.pos);
         if self.pos != self.input.len() {
-            return Err(Error::event("unexpected data after the record", self.pos));
+            let what = if self.caller_counts == 0 {
+                "unexpected data after the value"
+            } else {
+                "unexpected data after the record"
+            };
+            return Err(Error::event(what, self.pos));
         }
         Ok(())
     }
@@ -337,7 +384,11 @@ impl Scanner<'_, '_> {
     /// rewritten (the top-level one is the caller's).
     fn close(&mut self) {
         let frame = self.cur;
-        if frame.is_map && !frame.inert && self.depth > 1 && frame.kept != frame.declared {
+        if frame.is_map
+            && !frame.inert
+            && self.depth > self.caller_counts
+            && frame.kept != frame.declared
+        {
             self.flush(self.pos);
             msgpack::patch_map_count(self.out, frame.header_out, frame.width, frame.kept);
         }

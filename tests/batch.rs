@@ -133,8 +133,11 @@ fn oversized_lines_are_rejected_by_size_first() {
     let input = format!("{{}}\n{big}\n{{\"payload\":1}}");
     t.transform_batch(input.as_bytes(), &mut batch);
     assert_eq!(batch.lines(), 3);
-    assert_eq!(batch.rejected()[0].line, 2);
-    assert_eq!(batch.rejected()[0].kind, ErrorKind::EventTooLarge);
+    assert_eq!(batch.rejected().get(0).unwrap().line, 2);
+    assert_eq!(
+        batch.rejected().get(0).unwrap().kind,
+        ErrorKind::EventTooLarge
+    );
     assert_eq!(batch.redacted(), 1);
 }
 

@@ -251,9 +251,10 @@ fn a_batch_of_framed_and_bare_records_accounts_for_every_item() {
     assert_eq!(batch.emitted(), 300);
     let rejected: Vec<usize> = batch.rejected().iter().map(|r| r.line).collect();
     assert_eq!(rejected, [9, 60, 111, 162, 213, 264]);
+    // Offsets count from the item's first byte: the record starts at 13.
     assert_eq!(
         batch.rejected_message(0),
-        Some("invalid event: the record is not a map at byte 0")
+        Some("invalid event: the record is not a map at byte 13")
     );
 
     // Every route's items decode, headers intact, with that route's events.

@@ -202,6 +202,20 @@ fn every_export_returns_its_panic_value_and_handles_stay_usable() {
     h.still_usable();
     let r = armed!(
         covered,
+        kpaudit_transform_msgpack_item(h.t, record.as_ptr(), record.len(), h.out, h.err)
+    );
+    assert_eq!(r, kpaudit_result::KPAUDIT_PANIC);
+    h.output_is_empty();
+    h.still_usable();
+    let r = armed!(
+        covered,
+        kpaudit_redact_msgpack(h.t, record.as_ptr(), record.len(), h.out, h.err)
+    );
+    assert_eq!(r, kpaudit_result::KPAUDIT_PANIC);
+    h.output_is_empty();
+    h.still_usable();
+    let r = armed!(
+        covered,
         kpaudit_transform_msgpack_batch(h.t, record.as_ptr(), record.len(), h.batch, h.err)
     );
     assert_eq!(r, kpaudit_result::KPAUDIT_PANIC);

@@ -5,8 +5,8 @@
 use super::{fill_holes, Output, Transform};
 use crate::error::Error;
 use crate::json;
-use crate::mpscan;
-use crate::msgpack::{fits, map_header, patch_map_count, str_value, MapWidth};
+use crate::mpscan::{self, Top};
+use crate::msgpack::{self, fits, map_header, patch_map_count, str_value, Head, MapWidth};
 use crate::redact::RedactMode;
 use crate::severity::Severity;
 
@@ -68,22 +68,101 @@ impl Transform {
     /// map): severity set, key material stripped, route named. On error
     /// `out` holds nothing of the record and the error quotes none of it.
     pub fn transform_msgpack(&self, record: &[u8], out: &mut Output) -> Result<(), Error> {
-        let result = self.transform_msgpack_into(record, out);
+        let result = self.check_size(record).and_then(|()| {
+            out.data.clear();
+            self.record_into(record, out)
+        });
         if result.is_err() {
             out.reset();
         }
         result
     }
 
-    fn transform_msgpack_into(&self, record: &[u8], out: &mut Output) -> Result<(), Error> {
-        if record.len() > self.max_event_bytes {
-            return Err(Error::too_large(record.len(), self.max_event_bytes));
+    /// Transforms one item of a shipper's stream into `out`, in the same
+    /// framing: a record (a map), or an event framed as `[header, record]`
+    /// (a 2-item array of any width, as Fluent Bit frames events: the
+    /// header holds the timestamp and metadata). The header is untrusted
+    /// input like the record: it is validated the same way, stripped of
+    /// key material at any depth, and its bytes count towards the size
+    /// limit; a header that fails rejects the item.
+    pub fn transform_msgpack_item(&self, item: &[u8], out: &mut Output) -> Result<(), Error> {
+        let result = self.item_into(item, out);
+        if result.is_err() {
+            out.reset();
         }
-        let plan = self.plan();
+        result
+    }
+
+    /// Validates any one MessagePack value and strips key material from it
+    /// at any depth, deciding nothing: for what travels beside events,
+    /// such as a shipper's group markers. `out` holds the value, with
+    /// severity normal and no route.
+    pub fn redact_msgpack(&self, value: &[u8], out: &mut Output) -> Result<(), Error> {
+        out.reset();
+        let result = self.check_size(value).and_then(|()| {
+            let plan = self.plan();
+            mpscan::scan(
+                value,
+                Top::Value,
+                &plan,
+                &self.msgpack.mask,
+                &mut out.msgpack_stack,
+                &mut out.data,
+            )
+        });
+        match result {
+            Ok(scanned) => {
+                out.redacted = scanned.redacted;
+                Ok(())
+            }
+            Err(e) => {
+                out.reset();
+                Err(e)
+            }
+        }
+    }
+
+    fn check_size(&self, bytes: &[u8]) -> Result<(), Error> {
+        if bytes.len() > self.max_event_bytes {
+            return Err(Error::too_large(bytes.len(), self.max_event_bytes));
+        }
+        Ok(())
+    }
+
+    fn item_into(&self, item: &[u8], out: &mut Output) -> Result<(), Error> {
+        self.check_size(item)?;
         out.data.clear();
+        let Some((array_header, header_end)) = framed(item) else {
+            return self.record_into(item, out);
+        };
+        out.data.extend_from_slice(&item[..array_header]);
+        let header = &item[array_header..header_end];
+        let plan = self.plan();
+        let scanned = mpscan::scan(
+            header,
+            Top::Value,
+            &plan,
+            &self.msgpack.mask,
+            &mut out.msgpack_stack,
+            &mut out.data,
+        )
+        .map_err(|e| e.within("the event header", array_header))?;
+        let header_redacted = scanned.redacted;
+        self.record_into(&item[header_end..], out)
+            .map_err(|e| e.within("", header_end))?;
+        out.redacted = out.redacted.saturating_add(header_redacted);
+        Ok(())
+    }
+
+    /// Transforms `record` (its size already checked), appending it to
+    /// `out.data`.
+    fn record_into(&self, record: &[u8], out: &mut Output) -> Result<(), Error> {
+        let base = out.data.len();
+        let plan = self.plan();
         out.data.reserve(record.len() + 32);
         let scanned = mpscan::scan(
             record,
+            Top::Record,
             &plan,
             &self.msgpack.mask,
             &mut out.msgpack_stack,
@@ -116,13 +195,29 @@ impl Transform {
                 (scanned.route_hole, route_value),
             ],
         );
-        // Last, as it may move everything: the top-level count.
+        // Last, as it may move everything after it: the top-level count.
         if fits(scanned.top_width, members) {
-            patch_map_count(data, 0, scanned.top_width, members);
+            patch_map_count(data, base, scanned.top_width, members);
         } else {
-            data.splice(0..header_len(scanned.top_width), map_header(members));
+            data.splice(
+                base..base + header_len(scanned.top_width),
+                map_header(members),
+            );
         }
         self.record_decisions(out, severity, route_index, scanned.redacted);
         Ok(())
+    }
+}
+
+/// Where a framed event's header starts and ends: the item is a 2-item
+/// array (of any header width) whose first item is whole. `None` for
+/// anything else, which is then read as a record.
+fn framed(item: &[u8]) -> Option<(usize, usize)> {
+    match msgpack::head(item, 0) {
+        Ok((Head::Array { items: 2 }, array_header)) => {
+            let header_end = msgpack::skip_value(item, array_header)?;
+            Some((array_header, header_end))
+        }
+        _ => None,
     }
 }

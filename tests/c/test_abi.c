@@ -1185,6 +1185,81 @@ static void test_msgpack(void)
     kpaudit_error_free(err);
 }
 
+/* [[EventTime, {"payload": "SECRET"}], {"a": 1}]: key material in the metadata */
+static const uint8_t MP_FRAMED[] = {
+    0x92, 0x92, 0xd7, 0x00, 0x65, 0x53, 0xf1, 0x00, 0x00, 0x00, 0x00, 0x01,
+    0x81, 0xa7, 'p', 'a', 'y', 'l', 'o', 'a', 'd', 0xa6, 'S', 'E', 'C', 'R', 'E', 'T',
+    0x81, 0xa1, 'a', 0x01};
+
+static void test_msgpack_headers(void)
+{
+    kpaudit_error *err = kpaudit_error_new();
+    kpaudit_output *out = kpaudit_output_new();
+    kpaudit_batch *b = kpaudit_batch_new();
+    kpaudit_transform *t = NULL;
+    /* the same event framed by a 4.2.x Fluent Bit: array32, and a header
+     * string that is not UTF-8 */
+    uint8_t wide[sizeof MP_FRAMED + 4];
+    const uint8_t bad_header[] = {0x92, 0xa2, 0xc3, 0x28, 0x81, 0xa1, 'a', 0x01};
+    /* a group marker: [[-1, {"iv": "SECRET"}], {"k": "v"}] */
+    const uint8_t marker[] = {0x92, 0x92, 0xff, 0x81, 0xa2, 'i', 'v', 0xa6, 'S', 'E', 'C', 'R', 'E', 'T',
+                              0x81, 0xa1, 'k', 0xa1, 'v'};
+    const uint8_t scrubbed[] = {0x92, 0x92, 0xff, 0x80, 0x81, 0xa1, 'k', 0xa1, 'v'};
+    size_t len = 99, i;
+    const uint8_t *data;
+
+    if (!default_transform(&t, out, err))
+        return;
+    CHECK(kpaudit_transform_msgpack_item(t, MP_FRAMED, sizeof MP_FRAMED, out, err) == KPAUDIT_OK,
+          "kpaudit_transform_msgpack_item accepts a framed event");
+    data = kpaudit_output_data(out, &len);
+    CHECK(!mem_contains(data, len, "SECRET") && !mem_contains(data, len, "payload"),
+          "key material in the header is stripped");
+    CHECK(len > 12 && data[0] == 0x92 && data[12] == 0x80, "the header keeps its frame, its map emptied");
+    CHECK(kpaudit_output_redacted(out) == 1, "the header's member counts as redacted");
+    CHECK(kpaudit_transform_msgpack_batch(t, MP_FRAMED, sizeof MP_FRAMED, b, err) == KPAUDIT_OK &&
+              kpaudit_batch_emitted(b) == 1,
+          "the batch takes the framed event");
+    for (i = 0; i < kpaudit_batch_route_count(b); i++) {
+        data = kpaudit_batch_route_data(b, i, &len);
+        CHECK(data == NULL || !mem_contains(data, len, "SECRET"), "no route holds the header's key material");
+    }
+
+    wide[0] = 0xdd;
+    wide[1] = wide[2] = wide[3] = 0;
+    wide[4] = 2;
+    memcpy(wide + 5, MP_FRAMED + 1, sizeof MP_FRAMED - 1);
+    CHECK(kpaudit_transform_msgpack_item(t, wide, sizeof wide, out, err) == KPAUDIT_OK,
+          "an array32 frame is an event too");
+    data = kpaudit_output_data(out, &len);
+    CHECK(len > 5 && memcmp(data, wide, 5) == 0 && !mem_contains(data, len, "SECRET"),
+          "the array32 frame is kept, its header stripped");
+
+    CHECK(kpaudit_transform_msgpack_item(t, bad_header, sizeof bad_header, out, err) == KPAUDIT_INVALID_EVENT,
+          "a header that is not UTF-8 rejects the item");
+    CHECK(output_is_empty(out), "nothing of it is output");
+    CHECK(strcmp(kpaudit_error_message(err), "invalid event: invalid UTF-8 in the event header at byte 2") == 0,
+          "the message says where");
+
+    CHECK(kpaudit_redact_msgpack(t, marker, sizeof marker, out, err) == KPAUDIT_OK,
+          "kpaudit_redact_msgpack takes any value");
+    data = kpaudit_output_data(out, &len);
+    CHECK(len == sizeof scrubbed && memcmp(data, scrubbed, len) == 0, "the marker comes back stripped");
+    CHECK(kpaudit_output_redacted(out) == 1 && strcmp(kpaudit_output_route(out), "") == 0,
+          "one member redacted, no route");
+    CHECK(kpaudit_redact_msgpack(t, marker, 3, out, err) == KPAUDIT_INVALID_EVENT && output_is_empty(out),
+          "a cut value is rejected");
+    CHECK(kpaudit_redact_msgpack(NULL, marker, sizeof marker, out, err) == KPAUDIT_NULL_ARGUMENT,
+          "redact_msgpack: NULL transform");
+    CHECK(kpaudit_transform_msgpack_item(t, NULL, 1, out, err) == KPAUDIT_NULL_ARGUMENT,
+          "msgpack_item: NULL item");
+
+    kpaudit_batch_free(b);
+    kpaudit_transform_free(t);
+    kpaudit_output_free(out);
+    kpaudit_error_free(err);
+}
+
 int main(void)
 {
     test_version();
@@ -1205,6 +1280,7 @@ int main(void)
     test_output_reuse();
     test_batch();
     test_msgpack();
+    test_msgpack_headers();
 
     printf("%lu passed, %lu failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;
