@@ -48,8 +48,9 @@ typedef enum kpaudit_result {
    */
   KPAUDIT_INVALID_CONFIG = 2,
   /**
-   * The event is not a valid JSON object within the depth limit; the
-   * error message says what and at which byte offset.
+   * The event is not one valid JSON object (or, for the MessagePack
+   * calls, one valid record or item) within the depth limit; the error
+   * message says what and at which byte offset.
    */
   KPAUDIT_INVALID_EVENT = 3,
   /**

@@ -10,39 +10,41 @@ import (
 )
 
 // configJSON is the library configuration the processor's fields give:
-// nil (the built-in defaults) when both are empty.
-func configJSON(conf *service.ParsedConfig) ([]byte, error) {
+// nil (the built-in defaults) when both are empty; and where it came from,
+// for messages (`config_file /etc/kpaudit.json`, `config`).
+func configJSON(conf *service.ParsedConfig) (data []byte, source string, err error) {
 	path, err := conf.FieldString(fieldConfigFile)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if !conf.Contains(fieldConfig) {
 		if path == "" {
-			return nil, nil
+			return nil, "built-in defaults", nil
 		}
+		source = fieldConfigFile + " " + path
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", fieldConfigFile, err)
+			return nil, source, fmt.Errorf("%s: %w", fieldConfigFile, err)
 		}
-		return data, nil
+		return data, source, nil
 	}
 	if path != "" {
-		return nil, errors.New("set one of config and config_file, not both")
+		return nil, "", errors.New("set one of config and config_file, not both")
 	}
 	inline, err := conf.FieldAny(fieldConfig)
 	if err != nil {
-		return nil, err
+		return nil, fieldConfig, err
 	}
 	switch v := inline.(type) {
 	case nil:
-		return nil, nil
+		return nil, fieldConfig, nil
 	case string:
-		return []byte(v), nil
+		return []byte(v), fieldConfig, nil
 	default:
 		data, err := json.Marshal(v)
 		if err != nil {
-			return nil, fmt.Errorf("config: %w", err)
+			return nil, fieldConfig, fmt.Errorf("%s: %w", fieldConfig, err)
 		}
-		return data, nil
+		return data, fieldConfig, nil
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 
 	kpaudit "github.com/kpaudit/kpaudit/go"
@@ -13,11 +14,16 @@ import (
 func init() {
 	err := service.RegisterBatchProcessor("kpaudit", spec(),
 		func(conf *service.ParsedConfig, _ *service.Resources) (service.BatchProcessor, error) {
-			config, err := configJSON(conf)
+			config, source, err := configJSON(conf)
 			if err != nil {
 				return nil, err
 			}
-			return newProcessor(config)
+			p, err := newProcessor(config)
+			if err != nil {
+				// Say which configuration the library refused.
+				return nil, fmt.Errorf("%s: %w", source, err)
+			}
+			return p, nil
 		})
 	if err != nil {
 		panic(err)
@@ -39,18 +45,42 @@ func newProcessor(config []byte) (*processor, error) {
 	return &processor{t: t}, nil
 }
 
-func (p *processor) ProcessBatch(_ context.Context, batch service.MessageBatch) ([]service.MessageBatch, error) {
+// ProcessBatch never fails the batch: Benthos would then pass the original
+// messages on, marked as errored, and a pipeline writing errored messages
+// somewhere would write raw events. A message that cannot be transformed,
+// for whatever reason, has its content replaced by the reason instead.
+func (p *processor) ProcessBatch(_ context.Context, batch service.MessageBatch) (out []service.MessageBatch, err error) {
+	done := 0
+	defer func() {
+		if r := recover(); r != nil {
+			failAll(batch[done:], fmt.Errorf("kpaudit: panic in the processor: %v", r))
+			out, err = []service.MessageBatch{batch}, nil
+		}
+	}()
 	for _, msg := range batch {
 		if err := p.process(msg); err != nil {
-			return nil, err
+			// A closed transform or another failure of the whole batch:
+			// this message and the rest keep no raw content.
+			failAll(batch[done:], err)
+			break
 		}
+		done++
 	}
 	return []service.MessageBatch{batch}, nil
 }
 
-// process transforms msg in place. Only a closed transform fails the
-// batch; a rejected event fails its own message.
+// processHook lets a test inject a failure (an error or a panic) into the
+// transformation of a message.
+var processHook func(*service.Message) error
+
+// process transforms msg in place. A rejected event fails its own message;
+// any other failure is returned for ProcessBatch to handle.
 func (p *processor) process(msg *service.Message) error {
+	if processHook != nil {
+		if err := processHook(msg); err != nil {
+			return err
+		}
+	}
 	event, err := msg.AsBytes()
 	if err != nil {
 		return err
@@ -58,9 +88,7 @@ func (p *processor) process(msg *service.Message) error {
 	r, err := p.t.Process(event)
 	var rejected *kpaudit.Error
 	if errors.As(err, &rejected) {
-		msg.SetBytes(rejectionRecord(rejected, len(event)))
-		msg.MetaSet(MetaError, rejected.Code.String())
-		msg.SetError(rejected)
+		reject(msg, rejected.Code.String(), rejected, len(event))
 		return nil
 	}
 	if err != nil {
@@ -73,14 +101,50 @@ func (p *processor) process(msg *service.Message) error {
 	return nil
 }
 
+// failAll replaces every message of msgs as a rejected event: the batch
+// could not be transformed, so none of them may keep its content.
+func failAll(msgs service.MessageBatch, err error) {
+	code := "KPAUDIT_FAILED"
+	if errors.Is(err, kpaudit.ErrClosed) {
+		code = "KPAUDIT_CLOSED"
+	}
+	var kerr *kpaudit.Error
+	if errors.As(err, &kerr) {
+		code = kerr.Code.String()
+	}
+	for _, msg := range msgs {
+		n := -1
+		if b, berr := msg.AsBytes(); berr == nil {
+			n = len(b)
+		}
+		reject(msg, code, err, n)
+	}
+}
+
+// reject replaces msg's content by the reason it was not transformed and
+// marks it errored; its route metadata, if any, goes with the content.
+func reject(msg *service.Message, code string, err error, n int) {
+	message := err.Error()
+	var kerr *kpaudit.Error
+	if errors.As(err, &kerr) {
+		message = kerr.Message
+	}
+	msg.SetBytes(rejectionRecord(code, message, n))
+	msg.MetaDelete(MetaRoute)
+	msg.MetaDelete(MetaSeverity)
+	msg.MetaDelete(MetaRedacted)
+	msg.MetaSet(MetaError, code)
+	msg.SetError(err)
+}
+
 // rejectionRecord replaces a rejected event: what was wrong and how long
-// the event was, never its bytes.
-func rejectionRecord(e *kpaudit.Error, n int) []byte {
+// the event was (-1 when unknown), never its bytes.
+func rejectionRecord(code, message string, n int) []byte {
 	record, _ := json.Marshal(struct {
 		Error   string `json:"error"`
 		Message string `json:"message"`
 		Bytes   int    `json:"bytes"`
-	}{e.Code.String(), e.Message, n})
+	}{code, message, n})
 	return record
 }
 

@@ -21,8 +21,9 @@ pub enum kpaudit_result {
     KPAUDIT_NULL_ARGUMENT = 1,
     /// The configuration was rejected; the error message names the key.
     KPAUDIT_INVALID_CONFIG = 2,
-    /// The event is not a valid JSON object within the depth limit; the
-    /// error message says what and at which byte offset.
+    /// The event is not one valid JSON object (or, for the MessagePack
+    /// calls, one valid record or item) within the depth limit; the error
+    /// message says what and at which byte offset.
     KPAUDIT_INVALID_EVENT = 3,
     /// The event is longer than `limits.max_event_bytes`.
     KPAUDIT_EVENT_TOO_LARGE = 4,
@@ -56,7 +57,7 @@ pub(crate) fn result_name(r: u32) -> &'static [u8] {
         0 => b"KPAUDIT_OK: success\0",
         1 => b"KPAUDIT_NULL_ARGUMENT: a required pointer was NULL\0",
         2 => b"KPAUDIT_INVALID_CONFIG: the configuration was rejected\0",
-        3 => b"KPAUDIT_INVALID_EVENT: the event is not a valid JSON object\0",
+        3 => b"KPAUDIT_INVALID_EVENT: the event is not valid JSON or MessagePack, or is nested too deep\0",
         4 => b"KPAUDIT_EVENT_TOO_LARGE: the event is over the size limit\0",
         5 => b"KPAUDIT_PANIC: an internal error was caught\0",
         _ => b"unknown kpaudit_result value\0",
