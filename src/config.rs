@@ -10,16 +10,25 @@ use crate::error::Error;
 use crate::json;
 use crate::redact::{self, KeyMaterial, RedactMode};
 use crate::route::{RouteRules, DEFAULT_UNMATCHED, REGION_TABLE};
-use crate::severity::{self, Precedence, Severity, SeverityRules, STATUS_TABLE};
+use crate::severity::{
+    self, Precedence, Service, Severity, SeverityRules, HPCS_STATUS_TABLE, STATUS_TABLE,
+};
 
 /// The largest event size a configuration may allow (1 GiB).
 pub const MAX_EVENT_BYTES_CEILING: u64 = 1 << 30;
 /// The deepest nesting a configuration may allow.
 pub const MAX_DEPTH_CEILING: u64 = 100_000;
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// The built-in services whose tables apply: `kms` (Key Protect) and
+    /// `hs-crypto` (Hyper Protect Crypto Services), both by default.
+    pub services: Vec<ServiceName>,
+    /// `auto` (default): a top-level `payload` object holding a string
+    /// `action` is an ingestion envelope, transformed inside; `off`: it is
+    /// key material like any other `payload`.
+    pub envelope: EnvelopeName,
     /// How an event's severity is decided.
     pub severity: SeverityConfig,
     /// Which members count as key material and what becomes of them.
@@ -28,6 +37,43 @@ pub struct Config {
     pub route: RouteConfig,
     /// Bounds on a single event.
     pub limits: LimitsConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            services: vec![ServiceName::Kms, ServiceName::HsCrypto],
+            envelope: EnvelopeName::Auto,
+            severity: SeverityConfig::default(),
+            redact: RedactConfig::default(),
+            route: RouteConfig::default(),
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ServiceName {
+    #[serde(rename = "kms")]
+    Kms,
+    #[serde(rename = "hs-crypto")]
+    HsCrypto,
+}
+
+impl From<ServiceName> for Service {
+    fn from(name: ServiceName) -> Service {
+        match name {
+            ServiceName::Kms => Service::KeyProtect,
+            ServiceName::HsCrypto => Service::Hpcs,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum EnvelopeName {
+    Auto,
+    Off,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -39,8 +85,16 @@ pub struct SeverityConfig {
     pub precedence: PrecedenceName,
     /// Action name -> severity, merged over Table 7.
     pub actions: BTreeMap<String, SeverityName>,
-    /// HTTP status ("500") -> severity, merged over Table 8.
+    /// HTTP status ("500") -> severity, merged over every service's
+    /// status table.
     pub status: BTreeMap<String, SeverityName>,
+    /// Per service (`kms`, `hs-crypto`): status overrides for that
+    /// service's events only, over `status`.
+    pub services: BTreeMap<ServiceName, ServiceSeverityConfig>,
+    /// Whether the severities inferred for actions no documented table
+    /// rates (purge, KMIP destroy, ...) apply; `false` keeps only the
+    /// documented tables.
+    pub inferred: bool,
 }
 
 impl Default for SeverityConfig {
@@ -50,8 +104,17 @@ impl Default for SeverityConfig {
             precedence: PrecedenceName::Highest,
             actions: BTreeMap::new(),
             status: BTreeMap::new(),
+            services: BTreeMap::new(),
+            inferred: true,
         }
     }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceSeverityConfig {
+    /// HTTP status ("500") -> severity, for this service's events.
+    pub status: BTreeMap<String, SeverityName>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -89,6 +152,9 @@ pub struct RedactConfig {
     pub mode: ModeName,
     /// The string that replaces a value in `mask` mode.
     pub mask: String,
+    /// Whether the names only inferred to carry key material (HPCS's EP11
+    /// message fields) are stripped too.
+    pub inferred: bool,
 }
 
 impl Default for RedactConfig {
@@ -97,6 +163,7 @@ impl Default for RedactConfig {
             fields: Vec::new(),
             mode: ModeName::Remove,
             mask: "[REDACTED]".to_owned(),
+            inferred: true,
         }
     }
 }
@@ -153,6 +220,8 @@ impl Default for LimitsConfig {
 /// The checked configuration, ready to run.
 pub(crate) struct Compiled {
     pub severity: SeverityRules,
+    /// Whether ingestion envelopes are unwrapped.
+    pub envelope: bool,
     pub routes: RouteRules,
     pub key_material: KeyMaterial,
     pub route_field: Option<String>,
@@ -183,9 +252,13 @@ impl Config {
     }
 
     pub(crate) fn compile(&self) -> Result<Compiled, Error> {
-        let severity = self.severity.compile()?;
+        let mut enabled = [false; 2];
+        for &name in &self.services {
+            enabled[Service::from(name) as usize] = true;
+        }
+        let severity = self.severity.compile(enabled)?;
         let route_field = self.route.field.clone();
-        let key_material = self.redact.compile(route_field.as_deref())?;
+        let key_material = self.redact.compile(route_field.as_deref(), enabled)?;
         let routes = self.route.compile()?;
         let limits = &self.limits;
         if !(1..=MAX_EVENT_BYTES_CEILING).contains(&limits.max_event_bytes) {
@@ -200,6 +273,7 @@ impl Config {
         }
         Ok(Compiled {
             severity,
+            envelope: self.envelope == EnvelopeName::Auto,
             routes,
             key_material,
             route_field,
@@ -210,8 +284,8 @@ impl Config {
 }
 
 impl SeverityConfig {
-    fn compile(&self) -> Result<SeverityRules, Error> {
-        let mut actions = severity::builtin_actions();
+    fn compile(&self, enabled: [bool; 2]) -> Result<SeverityRules, Error> {
+        let mut actions = severity::builtin_actions(enabled, self.inferred);
         for (name, &sev) in &self.actions {
             if name.is_empty() {
                 return Err(Error::config(
@@ -220,13 +294,13 @@ impl SeverityConfig {
             }
             let sev = Severity::from(sev);
             actions.insert(Box::from(name.as_bytes()), sev);
-            if let Some(other) = severity::other_spelling(name) {
-                // Both spellings of a renamed action get one severity.
-                match self.actions.get(other) {
+            // Every spelling of a renamed action gets one severity.
+            for other in severity::other_spellings(name) {
+                match self.actions.get(&other) {
                     Some(&theirs) if Severity::from(theirs) != sev => {
                         return Err(Error::config(format!(
                             "severity.actions.{name}: differs from severity.actions.{other}, \
-                             the other spelling of the same action"
+                             another spelling of the same action"
                         )));
                     }
                     _ => {
@@ -235,19 +309,29 @@ impl SeverityConfig {
                 }
             }
         }
-        let mut status: Vec<(u16, Severity)> = STATUS_TABLE.to_vec();
-        for (code, &sev) in &self.status {
-            let parsed = code
-                .parse::<u16>()
-                .ok()
-                .filter(|c| code.bytes().all(|b| b.is_ascii_digit()) && (100..=999).contains(c))
-                .ok_or_else(|| {
-                    Error::config(format!(
-                        "severity.status.{code}: expected an HTTP status code from 100 to 999"
-                    ))
-                })?;
-            status.retain(|&(c, _)| c != parsed);
-            status.push((parsed, Severity::from(sev)));
+        let common = parse_status("severity.status", &self.status)?;
+        let mut tables = [STATUS_TABLE.to_vec(), HPCS_STATUS_TABLE.to_vec()];
+        let mut tke_400 = Some(Severity::Critical);
+        for (service, table) in Service::ALL.into_iter().zip(&mut tables) {
+            let own = match self
+                .services
+                .iter()
+                .find(|(n, _)| Service::from(**n) == service)
+            {
+                Some((_, c)) => parse_status(
+                    &format!("severity.services.{}.status", service.name()),
+                    &c.status,
+                )?,
+                None => Vec::new(),
+            };
+            for &(code, sev) in common.iter().chain(&own) {
+                table.retain(|&(c, _)| c != code);
+                table.push((code, sev));
+                // A configured 400 for HPCS applies to its TKE actions too.
+                if service == Service::Hpcs && code == 400 {
+                    tke_400 = None;
+                }
+            }
         }
         let precedence = match self.precedence {
             PrecedenceName::Highest => Precedence::Highest,
@@ -256,15 +340,39 @@ impl SeverityConfig {
         };
         Ok(SeverityRules::new(
             actions,
-            &status,
+            tables,
+            tke_400,
+            enabled,
             self.default.into(),
             precedence,
         ))
     }
 }
 
+/// Status overrides as (code, severity), each code checked.
+fn parse_status(
+    path: &str,
+    status: &BTreeMap<String, SeverityName>,
+) -> Result<Vec<(u16, Severity)>, Error> {
+    status
+        .iter()
+        .map(|(code, &sev)| {
+            let parsed = code
+                .parse::<u16>()
+                .ok()
+                .filter(|c| code.bytes().all(|b| b.is_ascii_digit()) && (100..=999).contains(c))
+                .ok_or_else(|| {
+                    Error::config(format!(
+                        "{path}.{code}: expected an HTTP status code from 100 to 999"
+                    ))
+                })?;
+            Ok((parsed, Severity::from(sev)))
+        })
+        .collect()
+}
+
 impl RedactConfig {
-    fn compile(&self, route_field: Option<&str>) -> Result<KeyMaterial, Error> {
+    fn compile(&self, route_field: Option<&str>, enabled: [bool; 2]) -> Result<KeyMaterial, Error> {
         for (i, name) in self.fields.iter().enumerate() {
             if name.is_empty() {
                 return Err(Error::config(format!(
@@ -284,7 +392,8 @@ impl RedactConfig {
             ModeName::Remove => RedactMode::Remove,
             ModeName::Mask => RedactMode::Mask(json::string_literal(&self.mask)),
         };
-        let km = KeyMaterial::new(self.fields.iter().map(String::as_str), mode);
+        let builtin = redact::builtin_names(enabled[Service::Hpcs as usize], self.inferred);
+        let km = KeyMaterial::new(builtin.chain(self.fields.iter().map(String::as_str)), mode);
         if let Some(field) = route_field {
             if field.is_empty() {
                 return Err(Error::config("route.field: may not be empty"));

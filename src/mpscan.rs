@@ -8,7 +8,10 @@
 use crate::error::Error;
 use crate::msgpack::{self, Head, HeadError, MapWidth};
 use crate::redact::RedactMode;
-use crate::scan::{edit_of, read_of, Capture, Captures, Context, Edit, Plan, Read};
+use crate::scan::{
+    edit_of, may_be_envelope, read_of, Capture, Captures, Context, Edit, Field, Plan, Read,
+    INNER_FIELDS,
+};
 
 /// What the scan found, for the transform to decide on and assemble.
 #[derive(Debug)]
@@ -22,6 +25,45 @@ pub struct Scanned {
     pub top_members: u64,
     pub top_width: MapWidth,
     pub redacted: u32,
+    /// Set when the record is an ingestion envelope: where its event (the
+    /// `payload` map) takes the members it lacks, and its holes.
+    pub envelope: Option<EnvelopeEvent>,
+}
+
+/// The event inside an envelope, as the caller completes it.
+#[derive(Clone, Copy, Debug)]
+pub struct EnvelopeEvent {
+    /// Output offset of the event map's header, its width, and its count
+    /// once the members below are added.
+    pub header_out: usize,
+    pub width: MapWidth,
+    pub count: u64,
+    /// Output offset just past its last member, where missing members go.
+    pub end: usize,
+    pub severity_hole: Option<usize>,
+    pub route_hole: Option<usize>,
+    /// Whether `severity` (and the route field) must be added at `end`.
+    pub add_severity: bool,
+    pub add_route: bool,
+}
+
+/// Whether the record is an ingestion envelope (see the JSON scanner).
+#[derive(Clone, Copy, Debug)]
+enum Envelope {
+    No,
+    Pending(Undo),
+    Yes(EnvelopeEvent),
+}
+
+/// The scan's state where a top-level `payload` map started.
+#[derive(Clone, Copy, Debug)]
+struct Undo {
+    out_len: usize,
+    copy_from: usize,
+    kept: u64,
+    redacted: u32,
+    key_start: usize,
+    value_start: usize,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -63,6 +105,9 @@ struct Scanner<'i, 'o> {
     redacted: u32,
     /// Maps at this depth or above have their count written by the caller.
     caller_counts: usize,
+    inner_severity_hole: Option<usize>,
+    inner_route_hole: Option<usize>,
+    envelope: Envelope,
 }
 
 /// What the value scanned is.
@@ -150,6 +195,9 @@ pub fn scan(
         route_hole: None,
         redacted: 0,
         caller_counts,
+        inner_severity_hole: None,
+        inner_route_hole: None,
+        envelope: Envelope::No,
     };
     s.run()?;
     Ok(Scanned {
@@ -159,6 +207,10 @@ pub fn scan(
         top_members: s.cur.kept,
         top_width: s.cur.width,
         redacted: s.redacted,
+        envelope: match s.envelope {
+            Envelope::Yes(event) => Some(event),
+            _ => None,
+        },
     })
 }
 
@@ -200,11 +252,15 @@ impl Scanner<'_, '_> {
     fn run(&mut self) -> Result<(), Error> {
         loop {
             if self.cur.left == 0 {
+                let closed = self.cur;
                 self.close();
                 match self.stack.pop() {
                     Some(parent) => {
                         self.cur = parent;
                         self.depth -= 1;
+                        if closed.context == Context::Payload {
+                            self.settle_envelope(closed);
+                        }
                         self.value_done();
                         continue;
                     }
@@ -274,6 +330,27 @@ impl Scanner<'_, '_> {
         }
         let edit = name.map_or(Edit::Keep, |name| edit_of(self.plan, frame.context, name));
         let value_start = self.pos;
+        if let (Edit::Redact, Envelope::No, Some(name)) = (edit, self.envelope, name) {
+            let first = match msgpack::head(self.input, value_start) {
+                Ok((Head::Map { .. }, _)) => Some(b'{'),
+                _ => None,
+            };
+            if may_be_envelope(self.plan, frame.context, name, first) {
+                // Kept for now as an envelope's event; undone at the map's
+                // end unless it holds a string `action`.
+                self.envelope = Envelope::Pending(Undo {
+                    out_len: self.out.len(),
+                    copy_from: self.copy_from,
+                    kept: frame.kept,
+                    redacted: self.redacted,
+                    key_start,
+                    value_start,
+                });
+                self.child_context = Context::Payload;
+                self.cur.kept += 1;
+                return Ok(());
+            }
+        }
         match edit {
             Edit::Keep => self.cur.kept += 1,
             Edit::Redact => {
@@ -289,9 +366,12 @@ impl Scanner<'_, '_> {
                 }
             }
             Edit::Severity | Edit::RouteField => {
-                let hole = match edit {
-                    Edit::Severity => &mut self.severity_hole,
-                    _ => &mut self.route_hole,
+                let inner = frame.context == Context::Payload;
+                let hole = match (edit, inner) {
+                    (Edit::Severity, false) => &mut self.severity_hole,
+                    (Edit::Severity, true) => &mut self.inner_severity_hole,
+                    (_, false) => &mut self.route_hole,
+                    (_, true) => &mut self.inner_route_hole,
                 };
                 if hole.is_none() {
                     *hole = Some(self.out.len() + (value_start - self.copy_from));
@@ -305,6 +385,56 @@ impl Scanner<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// At the end of a top-level `payload` map (`self.cur` is the top-level
+    /// map again): an envelope's event if it held a string `action`; else
+    /// the member is key material after all, and is redone as a redaction.
+    #[cold]
+    fn settle_envelope(&mut self, payload: Frame) {
+        let Envelope::Pending(undo) = self.envelope else {
+            return;
+        };
+        if matches!(
+            self.captures[Field::InnerAction as usize],
+            Capture::Str { .. }
+        ) {
+            self.flush(self.pos);
+            let add_severity = self.inner_severity_hole.is_none();
+            let add_route = self.plan.route_field.is_some() && self.inner_route_hole.is_none();
+            let event = EnvelopeEvent {
+                header_out: payload.header_out,
+                width: payload.width,
+                count: payload.kept + u64::from(add_severity) + u64::from(add_route),
+                end: self.out.len(),
+                severity_hole: self.inner_severity_hole,
+                route_hole: self.inner_route_hole,
+                add_severity,
+                add_route,
+            };
+            if msgpack::fits(event.width, event.count) {
+                msgpack::patch_map_count(self.out, event.header_out, event.width, event.count);
+            }
+            self.envelope = Envelope::Yes(event);
+            return;
+        }
+        self.envelope = Envelope::No;
+        self.out.truncate(undo.out_len);
+        self.copy_from = undo.copy_from;
+        self.redacted = undo.redacted.saturating_add(1);
+        self.cur.kept = undo.kept;
+        self.captures[INNER_FIELDS].fill(Capture::Missing);
+        self.inner_severity_hole = None;
+        self.inner_route_hole = None;
+        match self.plan.key_material.mode {
+            RedactMode::Remove => self.drop_member(undo.key_start),
+            RedactMode::Mask(_) => {
+                self.flush(undo.value_start);
+                self.out.extend_from_slice(self.mask);
+                self.cur.skip_value = true;
+                self.cur.kept += 1;
+            }
+        }
     }
 
     fn drop_member(&mut self, key_start: usize) {

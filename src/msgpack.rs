@@ -156,6 +156,23 @@ pub fn fits(width: MapWidth, count: u64) -> bool {
     }
 }
 
+/// The shortest map header for `count` members, written into `out`;
+/// returns its length.
+pub fn map_header_into(count: u64, out: &mut [u8; 5]) -> usize {
+    if count <= 15 {
+        out[0] = 0x80 | count as u8;
+        1
+    } else if count <= 0xffff {
+        out[0] = 0xde;
+        out[1..3].copy_from_slice(&(count as u16).to_be_bytes());
+        3
+    } else {
+        out[0] = 0xdf;
+        out[1..5].copy_from_slice(&(count as u32).to_be_bytes());
+        5
+    }
+}
+
 /// The shortest map header for `count` members.
 pub fn map_header(count: u64) -> Vec<u8> {
     if count <= 15 {

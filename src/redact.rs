@@ -1,6 +1,7 @@
 //! Which members carry key material, and what becomes of them.
 
-/// Names of members that carry key material in the Key Protect API. They are
+/// Names of members that carry key material in the Key Protect API (and
+/// Hyper Protect Crypto Services' key API, which mirrors it). They are
 /// always stripped; configuration can only add to them.
 pub const KEY_MATERIAL: &[&str] = &[
     "payload",
@@ -12,6 +13,57 @@ pub const KEY_MATERIAL: &[&str] = &[
     "nonce",
     "authorization",
 ];
+
+/// Credentials that Hyper Protect Crypto Services documents as sensitive:
+/// the values UKO events replace with `[redacted]` (in the documentation's
+/// spelling and the UKO API's), and the PKCS #11 keystore password.
+/// Stripped when the `hs-crypto` service is enabled (the default).
+pub const HPCS_CREDENTIALS: &[&str] = &[
+    "service_principal_password",
+    "secret_access_key",
+    "access_key_id",
+    "api_key",
+    "azure_service_principal_password",
+    "aws_secret_access_key",
+    "aws_access_key_id",
+    "ibm_api_key",
+    "tokenspaceIDPassword",
+    "private_keystore_password",
+];
+
+/// Fields of GREP11 (EP11 over gRPC) messages that carry key material or
+/// plaintext, should such a message body ever reach an event. No
+/// documentation says they do: stripped for defence in depth when the
+/// `hs-crypto` service is enabled and `redact.inferred` is true (both the
+/// default). Note `key` and `state` are among them.
+pub const EP11_INFERRED: &[&str] = &[
+    "KeyBytes",
+    "PrivKeyBytes",
+    "NewKeyBytes",
+    "UnwrappedBytes",
+    "Key",
+    "KeK",
+    "MacKey",
+    "BaseKey",
+    "PrivKey",
+    "DecKey",
+    "EncKey",
+    "Wrapped",
+    "WrappedKey",
+    "RewrappedKey",
+    "Plain",
+    "State",
+    "Rnd",
+];
+
+/// The built-in names that apply: Key Protect's always, HPCS's credentials
+/// when `hpcs`, and the inferred EP11 fields when both `hpcs` and `inferred`.
+pub fn builtin_names<'a>(hpcs: bool, inferred: bool) -> impl Iterator<Item = &'a str> {
+    let documented: &'a [&'a str] = KEY_MATERIAL;
+    let credentials: &'a [&'a str] = if hpcs { HPCS_CREDENTIALS } else { &[] };
+    let ep11: &'a [&'a str] = if hpcs && inferred { EP11_INFERRED } else { &[] };
+    documented.iter().chain(credentials).chain(ep11).copied()
+}
 
 /// What happens to a key-material member.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,9 +88,10 @@ pub struct KeyMaterial {
 }
 
 impl KeyMaterial {
-    pub fn new<'a>(extra: impl IntoIterator<Item = &'a str>, mode: RedactMode) -> KeyMaterial {
+    /// The set of `names` (Key Protect's built-in names are always added).
+    pub fn new<'a>(names: impl IntoIterator<Item = &'a str>, mode: RedactMode) -> KeyMaterial {
         let mut by_len: Vec<Vec<Box<[u8]>>> = Vec::new();
-        for name in KEY_MATERIAL.iter().copied().chain(extra) {
+        for name in KEY_MATERIAL.iter().copied().chain(names) {
             let lower: Box<[u8]> = name.as_bytes().to_ascii_lowercase().into();
             if by_len.len() <= lower.len() {
                 by_len.resize(lower.len() + 1, Vec::new());
@@ -79,9 +132,13 @@ impl KeyMaterial {
     }
 }
 
-/// Whether a name is one of the built-in key-material names.
+/// Whether a name is one of the built-in key-material names (of any list).
 pub fn is_builtin(name: &str) -> bool {
-    KEY_MATERIAL.iter().any(|k| k.eq_ignore_ascii_case(name))
+    KEY_MATERIAL
+        .iter()
+        .chain(HPCS_CREDENTIALS)
+        .chain(EP11_INFERRED)
+        .any(|k| k.eq_ignore_ascii_case(name))
 }
 
 #[cfg(test)]

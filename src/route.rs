@@ -26,17 +26,6 @@ pub const REGION_TABLE: &[(&str, &str)] = &[
 /// The route of events whose region cannot be established, by default.
 pub const DEFAULT_UNMATCHED: &str = "unmatched";
 
-/// What the event said in one routing source field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Source<'a> {
-    /// Absent or `null`: fall back to the next source.
-    Missing,
-    /// A string value, unescaped.
-    Text(&'a [u8]),
-    /// Present but neither a string nor null: never a guess, so unmatched.
-    Other,
-}
-
 /// The compiled routing rules. Route names are indexes into `names`.
 #[derive(Clone, Debug)]
 pub struct RouteRules {
@@ -92,16 +81,9 @@ impl RouteRules {
         self.unmatched
     }
 
-    /// The route index for the three routing sources, in fallback order.
-    pub fn route(&self, crn: Source<'_>, target_id: Source<'_>, uri: Source<'_>) -> usize {
-        let location = match (crn, target_id, uri) {
-            (Source::Text(c), _, _) => crn_location(c),
-            (Source::Other, _, _) => None,
-            (Source::Missing, Source::Text(c), _) => crn_location(c),
-            (Source::Missing, Source::Other, _) => None,
-            (Source::Missing, Source::Missing, Source::Text(u)) => uri_location(u),
-            (Source::Missing, Source::Missing, _) => None,
-        };
+    /// The route of an event whose location is `location` (`None` when
+    /// no location could be read): its region's, else the unmatched route.
+    pub fn route_location(&self, location: Option<&[u8]>) -> usize {
         location
             .and_then(|loc| self.region(loc))
             .unwrap_or(self.unmatched)
@@ -136,9 +118,9 @@ pub fn crn_location(crn: &[u8]) -> Option<&[u8]> {
     (!location.is_empty()).then_some(location)
 }
 
-/// The region in a Key Protect endpoint URL's host:
-/// `<region>.kms.cloud.ibm.com` or `private.<region>.kms.cloud.ibm.com`.
-/// A bare path has no host and so no location.
+/// The region in the host of a Key Protect (or Hyper Protect Crypto
+/// Services) endpoint URL. A bare path has no host, and a host of another
+/// shape has no region: both give `None`.
 pub fn uri_location(uri: &[u8]) -> Option<&[u8]> {
     let after_scheme = uri.windows(3).position(|w| w == b"://")? + 3;
     let authority = &uri[after_scheme..];
@@ -153,12 +135,83 @@ pub fn uri_location(uri: &[u8]) -> Option<&[u8]> {
     if let Some(colon) = host.iter().position(|&b| b == b':') {
         host = &host[..colon];
     }
-    let host = strip_suffix_ignore_case(host, b".kms.cloud.ibm.com")?;
-    let region = match strip_prefix_ignore_case(host, b"private.") {
-        Some(r) => r,
-        None => host,
+    host_region(host)
+}
+
+/// The documented endpoint hosts and where their region is:
+///
+/// - `<region>.kms.cloud.ibm.com`, `private.<region>...`, quantum-safe
+///   `qsc.<region>...` and `private-qsc.<region>...`;
+/// - Dedicated `<instance>.api.<region>.kms.appdomain.cloud`;
+/// - legacy `keyprotect.<region>.bluemix.net`;
+/// - HPCS `<service>.<region>.hs-crypto.cloud.ibm.com` and
+///   `<instance>.<service>.<region>.hs-crypto.appdomain.cloud`, `<service>`
+///   one of api, uko, ep11, tke, kmip, cert-mgr, optionally followed by
+///   `.private` or `.vpc.private`.
+fn host_region(host: &[u8]) -> Option<&[u8]> {
+    let region = if let Some(rest) = strip_suffix_ignore_case(host, b".kms.cloud.ibm.com") {
+        let (before, region) = split_last_label(rest);
+        match before {
+            None => region,
+            Some(b)
+                if [&b"private"[..], b"qsc", b"private-qsc"]
+                    .iter()
+                    .any(|p| b.eq_ignore_ascii_case(p)) =>
+            {
+                region
+            }
+            Some(_) => return None,
+        }
+    } else if let Some(rest) = strip_suffix_ignore_case(host, b".kms.appdomain.cloud") {
+        let (before, region) = split_last_label(rest);
+        let (instance, api) = split_last_label(before?);
+        if !api.eq_ignore_ascii_case(b"api") || !is_label(instance?) {
+            return None;
+        }
+        region
+    } else if let Some(rest) = strip_suffix_ignore_case(host, b".bluemix.net") {
+        strip_prefix_ignore_case(rest, b"keyprotect.")?
+    } else if let Some(rest) = strip_suffix_ignore_case(host, b".hs-crypto.cloud.ibm.com")
+        .or_else(|| strip_suffix_ignore_case(host, b".hs-crypto.appdomain.cloud"))
+    {
+        let (before, region) = split_last_label(rest);
+        if !is_hpcs_prefix(before?) {
+            return None;
+        }
+        region
+    } else {
+        return None;
     };
-    (!region.is_empty() && !region.contains(&b'.')).then_some(region)
+    is_label(region).then_some(region)
+}
+
+/// What may come before the region in an HPCS host: `[<instance>.]<service>`
+/// then optionally `.private` or `.vpc.private`.
+fn is_hpcs_prefix(prefix: &[u8]) -> bool {
+    let mut rest = prefix;
+    for tail in [&b".vpc.private"[..], b".private"] {
+        if let Some(r) = strip_suffix_ignore_case(rest, tail) {
+            rest = r;
+            break;
+        }
+    }
+    let (instance, service) = split_last_label(rest);
+    let known = [&b"api"[..], b"uko", b"ep11", b"tke", b"kmip", b"cert-mgr"]
+        .iter()
+        .any(|s| service.eq_ignore_ascii_case(s));
+    known && instance.is_none_or(is_label)
+}
+
+/// `a.b.c` as (`Some("a.b")`, `c`); `c` as (`None`, `c`).
+fn split_last_label(name: &[u8]) -> (Option<&[u8]>, &[u8]) {
+    match name.iter().rposition(|&b| b == b'.') {
+        Some(dot) => (Some(&name[..dot]), &name[dot + 1..]),
+        None => (None, name),
+    }
+}
+
+fn is_label(label: &[u8]) -> bool {
+    !label.is_empty() && !label.contains(&b'.')
 }
 
 fn strip_suffix_ignore_case<'a>(s: &'a [u8], suffix: &[u8]) -> Option<&'a [u8]> {
@@ -183,6 +236,51 @@ mod tests {
         assert_eq!(crn_location(b"crn:v1:bluemix:public:kms:us-south"), None);
         assert_eq!(crn_location(b"us-south"), None);
         assert_eq!(crn_location(b"crn:v1:bluemix:public:kms::a/1:x::"), None);
+    }
+
+    #[test]
+    fn uri_location_reads_every_documented_host_shape() {
+        for (uri, region) in [
+            (
+                "https://qsc.us-south.kms.cloud.ibm.com/api/v2/keys",
+                Some("us-south"),
+            ),
+            (
+                "https://private-qsc.eu-gb.kms.cloud.ibm.com/api",
+                Some("eu-gb"),
+            ),
+            (
+                "https://0a1b.api.eu-es.kms.appdomain.cloud/api/v2/keys",
+                Some("eu-es"),
+            ),
+            (
+                "https://keyprotect.au-syd.bluemix.net/api/v2/keys",
+                Some("au-syd"),
+            ),
+            (
+                "https://api.us-east.hs-crypto.cloud.ibm.com:9730/api",
+                Some("us-east"),
+            ),
+            (
+                "https://api.private.eu-de.hs-crypto.cloud.ibm.com/",
+                Some("eu-de"),
+            ),
+            (
+                "https://1234.ep11.vpc.private.br-sao.hs-crypto.appdomain.cloud",
+                Some("br-sao"),
+            ),
+            ("https://ibm-key-protect.edge.bluemix.net/api", None),
+            ("https://x.qsc.us-south.kms.cloud.ibm.com/api", None),
+            ("https://a.b.api.eu-es.kms.appdomain.cloud/", None),
+            ("https://other.us-east.hs-crypto.cloud.ibm.com/", None),
+            ("https://us-south.kms.cloud.ibm.com.evil.example/", None),
+        ] {
+            assert_eq!(
+                uri_location(uri.as_bytes()),
+                region.map(str::as_bytes),
+                "{uri}"
+            );
+        }
     }
 
     #[test]

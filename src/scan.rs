@@ -33,7 +33,9 @@ pub enum Capture {
     Other,
 }
 
-/// The values the transform reads, by position in `Captures::0`.
+/// The values the transform reads, by position in `Captures::0`: the
+/// event's, and the same fields of the event inside an ingestion envelope
+/// (`{"payload": {<event>}, "logSourceCRN": ...}`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
     Action = 0,
@@ -41,9 +43,17 @@ pub enum Field {
     ReasonCode = 2,
     TargetId = 3,
     RequestUri = 4,
+    InnerAction = 5,
+    InnerLogSourceCrn = 6,
+    InnerReasonCode = 7,
+    InnerTargetId = 8,
+    InnerRequestUri = 9,
 }
 
-pub type Captures = [Capture; 5];
+/// The first of the inner fields; they are cleared together.
+pub const INNER_FIELDS: std::ops::Range<usize> = 5..10;
+
+pub type Captures = [Capture; 10];
 
 /// A piece of the output: the event is written as the pieces in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +66,11 @@ pub enum Piece {
     Severity,
     /// The value of the first top-level route-field member.
     Route,
+    /// A `"severity":<value>` member added at the end of an envelope's
+    /// event, after a comma when `comma`.
+    SeverityMember { comma: bool },
+    /// The same for the route field.
+    RouteMember { comma: bool },
 }
 
 /// What the scan found, for the transform to decide on and assemble.
@@ -69,6 +84,9 @@ pub struct Scanned {
     /// Whether the output's top-level object has any member left.
     pub has_members: bool,
     pub redacted: u32,
+    /// Whether the event is an ingestion envelope: its severity and route
+    /// field are written inside `payload`, and the inner fields decide.
+    pub envelope: bool,
 }
 
 /// The parts of a compiled transform the scanner needs.
@@ -79,6 +97,9 @@ pub struct Plan<'a> {
     /// The unescaped name of the top-level member the route is written to.
     pub route_field: Option<&'a [u8]>,
     pub max_depth: usize,
+    /// Whether a top-level `payload` object holding a string `action` is
+    /// an ingestion envelope rather than key material.
+    pub envelope: bool,
 }
 
 /// Buffers reused from event to event, so that steady state allocates nothing.
@@ -101,6 +122,12 @@ pub(crate) enum Context {
     Reason,
     Target,
     Request,
+    /// A top-level `payload` object that may be an envelope's event, and
+    /// the objects inside it that hold values the transform reads.
+    Payload,
+    PayloadReason,
+    PayloadTarget,
+    PayloadRequest,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -147,6 +174,21 @@ pub(crate) fn read_of(context: Context, name: &[u8]) -> Option<Read> {
         (Context::Reason, b"reasonCode") => Some(Read::Value(Field::ReasonCode)),
         (Context::Target, b"id") => Some(Read::Value(Field::TargetId)),
         (Context::Request, b"requestURI") => Some(Read::Value(Field::RequestUri)),
+        (Context::Payload, b"action") => Some(Read::Value(Field::InnerAction)),
+        (Context::Payload, b"logSourceCRN") => Some(Read::Value(Field::InnerLogSourceCrn)),
+        (Context::Payload, b"reason") => {
+            Some(Read::Object(Context::PayloadReason, Field::InnerReasonCode))
+        }
+        (Context::Payload, b"target") => {
+            Some(Read::Object(Context::PayloadTarget, Field::InnerTargetId))
+        }
+        (Context::Payload, b"requestData") => Some(Read::Object(
+            Context::PayloadRequest,
+            Field::InnerRequestUri,
+        )),
+        (Context::PayloadReason, b"reasonCode") => Some(Read::Value(Field::InnerReasonCode)),
+        (Context::PayloadTarget, b"id") => Some(Read::Value(Field::InnerTargetId)),
+        (Context::PayloadRequest, b"requestURI") => Some(Read::Value(Field::InnerRequestUri)),
         _ => None,
     }
 }
@@ -163,7 +205,7 @@ pub(crate) fn edit_of(plan: &Plan<'_>, context: Context, name: &[u8]) -> Edit {
 fn edit_of_kinds(plan: &Plan<'_>, context: Context, name: &[u8], kinds: u8) -> Edit {
     if kinds & name_filter::KEY_MATERIAL != 0 && plan.key_material.contains(name) {
         Edit::Redact
-    } else if context != Context::Top {
+    } else if context != Context::Top && context != Context::Payload {
         Edit::Keep
     } else if kinds & name_filter::SEVERITY != 0 && name == b"severity" {
         Edit::Severity
@@ -172,6 +214,21 @@ fn edit_of_kinds(plan: &Plan<'_>, context: Context, name: &[u8], kinds: u8) -> E
     } else {
         Edit::Keep
     }
+}
+
+/// Whether a member named `name` with a value starting `first` may open an
+/// ingestion envelope: a top-level `payload` object.
+#[inline]
+pub(crate) fn may_be_envelope(
+    plan: &Plan<'_>,
+    context: Context,
+    name: &[u8],
+    first: Option<u8>,
+) -> bool {
+    plan.envelope
+        && context == Context::Top
+        && first == Some(b'{')
+        && name.eq_ignore_ascii_case(b"payload")
 }
 
 /// What becomes of a member in the output.
@@ -204,6 +261,32 @@ struct Scanner<'i, 'o> {
     has_severity: bool,
     has_route: bool,
     redacted: u32,
+    /// The same inside an envelope's event.
+    has_inner_severity: bool,
+    has_inner_route: bool,
+    envelope: Envelope,
+}
+
+/// Whether the event is an ingestion envelope. A top-level `payload`
+/// object is scanned as the event inside one; whether it is one shows at
+/// its end (a string `action`), so the scan keeps what it needs to undo
+/// the difference and strip the member as key material after all.
+#[derive(Clone, Copy, Debug)]
+enum Envelope {
+    No,
+    Pending(Undo),
+    Yes,
+}
+
+/// The scan's state as it was where a `payload` member started.
+#[derive(Clone, Copy, Debug)]
+struct Undo {
+    pieces: usize,
+    copy_from: usize,
+    frame: Frame,
+    redacted: u32,
+    key_start: usize,
+    value_start: usize,
 }
 
 /// Scans `input` (already checked for size, and indexed in `scratch.index`),
@@ -234,6 +317,9 @@ pub fn scan_indexed(
         has_severity: false,
         has_route: false,
         redacted: 0,
+        has_inner_severity: false,
+        has_inner_route: false,
+        envelope: Envelope::No,
     };
     let has_members = s.run()?;
     Ok(Scanned {
@@ -242,6 +328,7 @@ pub fn scan_indexed(
         has_route: s.has_route,
         has_members,
         redacted: s.redacted,
+        envelope: matches!(s.envelope, Envelope::Yes),
     })
 }
 
@@ -419,6 +506,9 @@ impl Scanner<'_, '_> {
         let frame = self.cur;
         self.cur = self.stack.pop().expect("closing an open container");
         self.depth -= 1;
+        if frame.context == Context::Payload {
+            self.settle_envelope(frame);
+        }
         if self.depth == 0 {
             let end = self.pos;
             self.pos += 1;
@@ -477,6 +567,29 @@ impl Scanner<'_, '_> {
         if frame.inert {
             return Ok(());
         }
+        if edit == Edit::Redact
+            && matches!(self.envelope, Envelope::No)
+            && may_be_envelope(
+                self.plan,
+                frame.context,
+                self.key_name(key_body, escaped),
+                self.peek(),
+            )
+        {
+            // Kept for now, as the event of an envelope; undone at the
+            // object's end unless it holds a string `action`.
+            self.envelope = Envelope::Pending(Undo {
+                pieces: self.out.len(),
+                copy_from: self.copy_from,
+                frame,
+                redacted: self.redacted,
+                key_start,
+                value_start,
+            });
+            self.child_context = Context::Payload;
+            self.cur.kept = true;
+            return Ok(());
+        }
         match edit {
             Edit::Keep => self.cur.kept = true,
             Edit::Redact => {
@@ -491,9 +604,12 @@ impl Scanner<'_, '_> {
                 }
             }
             Edit::Severity | Edit::RouteField => {
-                let (seen, piece) = match edit {
-                    Edit::Severity => (&mut self.has_severity, Piece::Severity),
-                    _ => (&mut self.has_route, Piece::Route),
+                let inner = frame.context == Context::Payload;
+                let (seen, piece) = match (edit, inner) {
+                    (Edit::Severity, false) => (&mut self.has_severity, Piece::Severity),
+                    (Edit::Severity, true) => (&mut self.has_inner_severity, Piece::Severity),
+                    (_, false) => (&mut self.has_route, Piece::Route),
+                    (_, true) => (&mut self.has_inner_route, Piece::Route),
                 };
                 if !*seen {
                     *seen = true;
@@ -507,6 +623,59 @@ impl Scanner<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// A member name as compared: unescaped when it held escapes (then in
+    /// `key`, where `member` left it).
+    fn key_name<'k>(&'k self, body: &'k [u8], escaped: bool) -> &'k [u8] {
+        if escaped {
+            self.key
+        } else {
+            body
+        }
+    }
+
+    /// At the end of a top-level `payload` object: an envelope if it held
+    /// a string `action` (its severity, and route field, added where it
+    /// lacks them); else the member is key material after all, and what
+    /// the scan did with it is undone and redone as a redaction.
+    #[cold]
+    fn settle_envelope(&mut self, payload: Frame) {
+        let Envelope::Pending(undo) = self.envelope else {
+            return;
+        };
+        if matches!(
+            self.captures[Field::InnerAction as usize],
+            Capture::Str { .. }
+        ) {
+            self.envelope = Envelope::Yes;
+            self.flush(self.pos);
+            let mut comma = payload.kept;
+            if !self.has_inner_severity {
+                self.out.push(Piece::SeverityMember { comma });
+                comma = true;
+            }
+            if self.plan.route_field.is_some() && !self.has_inner_route {
+                self.out.push(Piece::RouteMember { comma });
+            }
+            return;
+        }
+        self.envelope = Envelope::No;
+        self.out.truncate(undo.pieces);
+        self.copy_from = undo.copy_from;
+        self.redacted = undo.redacted.saturating_add(1);
+        self.cur.kept = undo.frame.kept;
+        self.captures[INNER_FIELDS].fill(Capture::Missing);
+        self.has_inner_severity = false;
+        self.has_inner_route = false;
+        match &self.plan.key_material.mode {
+            RedactMode::Remove => self.drop_member(undo.frame, undo.key_start),
+            RedactMode::Mask(_) => {
+                self.flush(undo.value_start);
+                self.out.push(Piece::Mask);
+                self.keep_skipping_value();
+            }
+        }
     }
 
     #[inline(always)]

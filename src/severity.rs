@@ -47,7 +47,46 @@ pub enum Precedence {
     Action,
 }
 
-/// Table 7: severity per action. Actions not listed here take the default.
+/// A service whose events share the stream: the prefix of its actions
+/// picks its tables, so one transform handles a mixed stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Service {
+    /// IBM Cloud Key Protect (`kms.*`).
+    KeyProtect = 0,
+    /// Hyper Protect Crypto Services (`hs-crypto.*`).
+    Hpcs = 1,
+}
+
+impl Service {
+    pub const ALL: [Service; 2] = [Service::KeyProtect, Service::Hpcs];
+
+    /// The name used in configuration and in CRNs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::KeyProtect => "kms",
+            Service::Hpcs => "hs-crypto",
+        }
+    }
+
+    /// The prefix of its actions, dot included.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Service::KeyProtect => "kms.",
+            Service::Hpcs => "hs-crypto.",
+        }
+    }
+
+    /// The service an action belongs to, by its prefix.
+    pub fn of_action(action: &[u8]) -> Option<Service> {
+        Service::ALL
+            .into_iter()
+            .find(|s| action.starts_with(s.prefix().as_bytes()))
+    }
+}
+
+/// Table 7 of the seed document (Table 10 of Key Protect's current
+/// documentation, the same content): severity per action. Actions not
+/// listed take the default.
 pub const ACTION_TABLE: &[(&str, Severity)] = &[
     ("kms.secrets.delete", Severity::Critical),
     ("kms.registrations.delete", Severity::Critical),
@@ -84,7 +123,111 @@ pub const ACTION_TABLE: &[(&str, Severity)] = &[
     ("kms.secrets.ack-disable", Severity::Normal),
 ];
 
-/// Table 8: severity per HTTP status. Unlisted codes add nothing.
+/// Hyper Protect Crypto Services' action severities as its activity-tracking
+/// page documents them (UKO rows included). Key Protect's 23 normal actions
+/// are normal here too, under the `hs-crypto.` prefix (see `hpcs_action`).
+pub const HPCS_ACTION_TABLE: &[(&str, Severity)] = &[
+    ("hs-crypto.secrets.delete", Severity::Critical),
+    ("hs-crypto.registrations.delete", Severity::Critical),
+    // Crypto-unit (TKE) administration: every TKE event is critical.
+    ("hs-crypto.tke-cryptounit-admin.add", Severity::Critical),
+    ("hs-crypto.tke-cryptounit-admin.remove", Severity::Critical),
+    ("hs-crypto.tke-cryptounit-threshold.set", Severity::Critical),
+    (
+        "hs-crypto.tke-cryptounit-master-key-register.add",
+        Severity::Critical,
+    ),
+    (
+        "hs-crypto.tke-cryptounit-master-key-register.commit",
+        Severity::Critical,
+    ),
+    (
+        "hs-crypto.tke-cryptounit-master-key-register.activate",
+        Severity::Critical,
+    ),
+    (
+        "hs-crypto.tke-cryptounit-new-master-key-register.clear",
+        Severity::Critical,
+    ),
+    (
+        "hs-crypto.tke-cryptounit-current-master-key-register.clear",
+        Severity::Critical,
+    ),
+    ("hs-crypto.tke-cryptounit.reset", Severity::Critical),
+    ("hs-crypto.mtlscert-admin-key.create", Severity::Critical),
+    ("hs-crypto.mtlscert-admin-key.update", Severity::Critical),
+    ("hs-crypto.mtlscert-admin-key.delete", Severity::Critical),
+    ("hs-crypto.mtlscert-cert.set", Severity::Critical),
+    // The table lists `.set` twice and `.delete` nowhere: the second `.set`
+    // is read as `.delete` (an inference the README states).
+    ("hs-crypto.mtlscert-cert.delete", Severity::Critical),
+    ("hs-crypto.keystore.deletekey", Severity::Critical),
+    ("hs-crypto.keystore.deletekeystore", Severity::Critical),
+    ("hs-crypto.keystore.updatekey", Severity::Critical),
+    ("hs-crypto.target-keystores.delete", Severity::Critical),
+    ("hs-crypto.managed-keys.delete", Severity::Critical),
+    ("hs-crypto.vaults.delete", Severity::Critical),
+    ("hs-crypto.secrets.rotate", Severity::Warning),
+    ("hs-crypto.secrets.restore", Severity::Warning),
+    ("hs-crypto.secrets.enable", Severity::Warning),
+    ("hs-crypto.secrets.disable", Severity::Warning),
+    ("hs-crypto.secrets.setkeyfordeletion", Severity::Warning),
+    ("hs-crypto.secrets.unsetkeyfordeletion", Severity::Warning),
+    ("hs-crypto.policies.write", Severity::Warning),
+    ("hs-crypto.instance-policies.write", Severity::Warning),
+    // Critical when the write moves the key to `destroyed`; that depends
+    // on the request's content, which the documentation does not show.
+    ("hs-crypto.managed-keys.write", Severity::Warning),
+    ("hs-crypto.mtlscert-cert.read", Severity::Normal),
+    ("hs-crypto.mtlscert-cert.list", Severity::Normal),
+    ("hs-crypto.mtlscert-admin-key.read", Severity::Normal),
+    ("hs-crypto.keystore.createkeystore", Severity::Normal),
+    ("hs-crypto.keystore.storenewkey", Severity::Normal),
+    ("hs-crypto.keystore.listkeysbyattributes", Severity::Normal),
+    ("hs-crypto.keystore.listkeysbyids", Severity::Normal),
+    (
+        "hs-crypto.keystore.listkeystoresbyattributes",
+        Severity::Normal,
+    ),
+    ("hs-crypto.keystore.listkeystoresbyids", Severity::Normal),
+    ("hs-crypto.ep11.use", Severity::Normal),
+    ("hs-crypto.managed-keys.list", Severity::Normal),
+    ("hs-crypto.managed-keys.read", Severity::Normal),
+    ("hs-crypto.target-keystores.write", Severity::Normal),
+    ("hs-crypto.target-keystores.list", Severity::Normal),
+    ("hs-crypto.target-keystores.read", Severity::Normal),
+    ("hs-crypto.vaults.list", Severity::Normal),
+    ("hs-crypto.vaults.write", Severity::Normal),
+    ("hs-crypto.vaults.read", Severity::Normal),
+];
+
+/// Severities that no documented table gives, inferred by analogy with the
+/// documented rows (`severity.inferred: false` leaves them out): each
+/// entry's third field says why. The README lists them as inferred.
+pub const INFERRED_ACTIONS: &[(&str, Severity, &str)] = &[
+    ("kms.secrets.purge", Severity::Critical, "hard-deletes a destroyed key and its material: irreversible, so at least as severe as delete (critical)"),
+    ("kms.kmip.destroy", Severity::Critical, "destroys a KMIP object's key material irreversibly, like delete"),
+    ("kms.kmip-management.delete", Severity::Critical, "deletes an adapter, a certificate or a KMIP object permanently, like delete"),
+    ("kms.kmip.revoke", Severity::Warning, "a state change (to Compromised or Deactivated), like disable"),
+    ("kms.kmip.activate", Severity::Warning, "a state change (to Active), like enable"),
+    ("kms.secrets.expire", Severity::Warning, "a state change (to Deactivated: the key can no longer wrap), like disable"),
+    ("kms.secrets.patch", Severity::Warning, "moves a key to another key ring, changing who may use it, like a policy write"),
+    ("kms.key-rings.delete", Severity::Warning, "removes a key ring; a management change that destroys no key material, like a policy write"),
+    ("kms.secrets-alias.delete", Severity::Warning, "callers that name the key by the alias lose it, like disable"),
+    ("hs-crypto.secrets.purge", Severity::Critical, "as kms.secrets.purge"),
+    ("hs-crypto.kmip-key.destroy", Severity::Critical, "as kms.kmip.destroy"),
+    ("hs-crypto.kmip-key.revoke", Severity::Warning, "as kms.kmip.revoke"),
+    ("hs-crypto.kmip-key.activate", Severity::Warning, "as kms.kmip.activate"),
+    ("hs-crypto.secrets.expire", Severity::Warning, "as kms.secrets.expire"),
+    ("hs-crypto.secrets.patch", Severity::Warning, "as kms.secrets.patch"),
+    ("hs-crypto.key-rings.delete", Severity::Warning, "as kms.key-rings.delete"),
+    ("hs-crypto.secrets-alias.delete", Severity::Warning, "as kms.secrets-alias.delete"),
+    ("hs-crypto.key-templates.delete", Severity::Warning, "removes a UKO key template; destroys no key material, like kms.key-rings.delete"),
+];
+
+/// Table 8 (Key Protect's status table; Table 11 today, the same content):
+/// severity per HTTP status. Unlisted codes add nothing. Events of no
+/// known service use it too.
 pub const STATUS_TABLE: &[(u16, Severity)] = &[
     (401, Severity::Critical),
     (403, Severity::Critical),
@@ -98,70 +241,177 @@ pub const STATUS_TABLE: &[(u16, Severity)] = &[
     (505, Severity::Warning),
 ];
 
-/// Actions that later Key Protect releases renamed: (historical, current).
-/// Both spellings of a pair always get the same severity.
+/// Hyper Protect Crypto Services' status table: 500 is critical, and a 400
+/// on a TKE action is critical (`TKE_400`); otherwise as Key Protect's.
+pub const HPCS_STATUS_TABLE: &[(u16, Severity)] = &[
+    (401, Severity::Critical),
+    (403, Severity::Critical),
+    (500, Severity::Critical),
+    (503, Severity::Critical),
+    (507, Severity::Critical),
+    (400, Severity::Warning),
+    (409, Severity::Warning),
+    (424, Severity::Warning),
+    (502, Severity::Warning),
+    (504, Severity::Warning),
+    (505, Severity::Warning),
+];
+
+/// The prefix of crypto-unit (TKE) actions, on which HPCS rates a 400 critical.
+pub const TKE_PREFIX: &str = "hs-crypto.tke-cryptounit";
+
+/// Actions that later releases renamed: (historical, current), Key
+/// Protect's Table 1, all 19 pairs. HPCS has the same pairs under its
+/// prefix. Every spelling of an action gets the same severity.
 pub const RENAMED_ACTIONS: &[(&str, &str)] = &[
+    ("kms.governance.configread", "kms.governance-config.read"),
     ("kms.importtoken.create", "kms.import-token.create"),
     ("kms.importtoken.read", "kms.import-token.read"),
     ("kms.importtoken.default", "kms.import-token.request"),
+    (
+        "kms.instance.readallowedipport",
+        "kms.instance-allowed-ip-port.read",
+    ),
+    (
+        "kms.instance.readipwhitelistport",
+        "kms.instance-ip-allowlist-port.read",
+    ),
     ("kms.instancepolicies.write", "kms.instance-policies.write"),
     ("kms.instancepolicies.read", "kms.instance-policies.read"),
     (
         "kms.instancepolicies.default",
         "kms.instance-policies.request",
     ),
-    ("kms.secrets.readmetadata", "kms.secrets-metadata.read"),
+    ("kms.keyrings.create", "kms.key-rings.create"),
+    ("kms.keyrings.delete", "kms.key-rings.delete"),
+    ("kms.keyrings.list", "kms.key-rings.list"),
+    ("kms.keyrings.default", "kms.key-rings.request"),
+    ("kms.secrets.defaultalias", "kms.secrets-alias.request"),
+    ("kms.secrets.createalias", "kms.secrets-alias.create"),
+    ("kms.secrets.deletealias", "kms.secrets-alias.delete"),
+    ("kms.secrets.eventack", "kms.secrets-event.ack"),
     (
         "kms.secrets.listkeyversions",
         "kms.secrets-key-versions.list",
     ),
-    ("kms.secrets.eventack", "kms.secrets-event.ack"),
-    ("kms.keyrings.create", "kms.key-rings.create"),
-    ("kms.keyrings.delete", "kms.key-rings.delete"),
-    ("kms.keyrings.list", "kms.key-rings.list"),
-    ("kms.secrets.createalias", "kms.secrets-alias.create"),
-    ("kms.secrets.deletealias", "kms.secrets-alias.delete"),
+    ("kms.secrets.readmetadata", "kms.secrets-metadata.read"),
 ];
 
-/// The other spelling of a renamed action, if it has one.
-pub fn other_spelling(action: &str) -> Option<&'static str> {
+/// A misspelling in HPCS's own severity table, accepted as the action it
+/// means.
+pub const MISSPELLED_ACTIONS: &[(&str, &str)] = &[(
+    "hs-crypto.hs-crypto.instance-policies.write",
+    "hs-crypto.instance-policies.write",
+)];
+
+/// Every other spelling of an action: its renamed pair (Key Protect's, or
+/// the same pair under the HPCS prefix) and known misspellings.
+pub fn other_spellings(action: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut add = |name: String| {
+        if name != action && !found.contains(&name) {
+            found.push(name);
+        }
+    };
+    for &(wrong, meant) in MISSPELLED_ACTIONS {
+        if action == wrong {
+            add(meant.to_owned());
+        }
+    }
+    let canonical: Vec<String> = std::iter::once(action.to_owned())
+        .chain(
+            MISSPELLED_ACTIONS
+                .iter()
+                .filter(|&&(wrong, _)| wrong == action)
+                .map(|&(_, meant)| meant.to_owned()),
+        )
+        .collect();
+    for name in &canonical {
+        if let Some(pair) = renamed_pair(name) {
+            add(pair);
+        }
+        for &(wrong, meant) in MISSPELLED_ACTIONS {
+            if meant == name || renamed_pair(name).as_deref() == Some(meant) {
+                add(wrong.to_owned());
+                add(meant.to_owned());
+            }
+        }
+    }
+    found
+}
+
+/// The renamed pair of an action, under either service's prefix.
+fn renamed_pair(action: &str) -> Option<String> {
+    let (prefix, rest) = if let Some(rest) = action.strip_prefix("kms.") {
+        ("kms.", rest)
+    } else if let Some(rest) = action.strip_prefix("hs-crypto.") {
+        ("hs-crypto.", rest)
+    } else {
+        return None;
+    };
     RENAMED_ACTIONS.iter().find_map(|&(old, new)| {
-        if old == action {
-            Some(new)
-        } else if new == action {
-            Some(old)
+        let (old, new) = (&old["kms.".len()..], &new["kms.".len()..]);
+        if old == rest {
+            Some(format!("{prefix}{new}"))
+        } else if new == rest {
+            Some(format!("{prefix}{old}"))
         } else {
             None
         }
     })
 }
 
+/// Key Protect's normal actions as HPCS actions (its table lists "the KMS
+/// key actions" with the same severities under its own prefix).
+fn hpcs_normal_actions() -> impl Iterator<Item = (String, Severity)> {
+    ACTION_TABLE
+        .iter()
+        .filter(|(_, s)| *s == Severity::Normal)
+        .map(|(name, s)| (format!("hs-crypto.{}", &name["kms.".len()..]), *s))
+}
+
 /// The compiled severity rules: built-in tables merged with the configuration.
 #[derive(Clone, Debug)]
 pub struct SeverityRules {
     actions: FastMap<Box<[u8]>, Severity>,
-    /// Indexed by status code; `None` where the code is unlisted.
-    status: Box<[Option<Severity>]>,
+    /// By service (`Service as usize`), indexed by status code; `None`
+    /// where the code is unlisted.
+    status: Vec<Box<[Option<Severity>]>>,
+    /// What a 400 on an HPCS crypto-unit action is, unless configured away.
+    tke_400: Option<Severity>,
+    /// Services whose tables apply; events of the others are treated as
+    /// events of no known service.
+    enabled: [bool; 2],
     default: Severity,
     precedence: Precedence,
 }
 
 impl SeverityRules {
-    /// `actions` and `status` entries override the built-in tables. Every
-    /// action entry must already hold both spellings of a renamed action.
+    /// `actions` holds every action entry (every spelling of each);
+    /// `status` each service's merged status table.
     pub fn new(
         actions: HashMap<Box<[u8]>, Severity>,
-        status: &[(u16, Severity)],
+        status: [Vec<(u16, Severity)>; 2],
+        tke_400: Option<Severity>,
+        enabled: [bool; 2],
         default: Severity,
         precedence: Precedence,
     ) -> SeverityRules {
-        let mut table = vec![None; 1000].into_boxed_slice();
-        for &(code, sev) in status {
-            table[usize::from(code)] = Some(sev);
-        }
+        let status = status
+            .iter()
+            .map(|table| {
+                let mut codes = vec![None; 1000].into_boxed_slice();
+                for &(code, sev) in table {
+                    codes[usize::from(code)] = Some(sev);
+                }
+                codes
+            })
+            .collect();
         SeverityRules {
             actions: actions.into_iter().collect(),
-            status: table,
+            status,
+            tke_400,
+            enabled,
             default,
             precedence,
         }
@@ -172,18 +422,35 @@ impl SeverityRules {
         self.actions.get(action).copied()
     }
 
-    /// Severity of an HTTP status as listed, if it is.
-    pub fn status(&self, code: u64) -> Option<Severity> {
+    /// The service whose status table an event's action picks: Key
+    /// Protect's for an action of no enabled service.
+    fn service(&self, action: Option<&[u8]>) -> Service {
+        match action.and_then(Service::of_action) {
+            Some(s) if self.enabled[s as usize] => s,
+            _ => Service::KeyProtect,
+        }
+    }
+
+    /// Severity of an HTTP status as listed for the action's service.
+    pub fn status(&self, action: Option<&[u8]>, code: u64) -> Option<Severity> {
+        let service = self.service(action);
+        if service == Service::Hpcs && code == 400 {
+            if let Some(sev) = self.tke_400 {
+                if action.is_some_and(|a| a.starts_with(TKE_PREFIX.as_bytes())) {
+                    return Some(sev);
+                }
+            }
+        }
         usize::try_from(code)
             .ok()
-            .and_then(|i| self.status.get(i).copied().flatten())
+            .and_then(|i| self.status[service as usize].get(i).copied().flatten())
     }
 
     /// The event's severity. `action` is `None` when the event has no
     /// string `action`; `status` is `None` when it has no usable reasonCode.
     pub fn decide(&self, action: Option<&[u8]>, status: Option<u64>) -> Severity {
         let by_action = action.and_then(|a| self.action(a));
-        let by_status = status.and_then(|s| self.status(s));
+        let by_status = status.and_then(|s| self.status(action, s));
         match self.precedence {
             Precedence::Highest => by_action
                 .unwrap_or(self.default)
@@ -194,14 +461,33 @@ impl SeverityRules {
     }
 }
 
-/// The built-in action table with both spellings of every renamed action.
-pub fn builtin_actions() -> HashMap<Box<[u8]>, Severity> {
+/// The built-in action tables of the enabled services, with every spelling
+/// of each action; the inferred rows too when `inferred`.
+pub fn builtin_actions(enabled: [bool; 2], inferred: bool) -> HashMap<Box<[u8]>, Severity> {
+    let mut rows: Vec<(String, Severity)> = Vec::new();
+    if enabled[Service::KeyProtect as usize] {
+        rows.extend(ACTION_TABLE.iter().map(|&(n, s)| (n.to_owned(), s)));
+    }
+    if enabled[Service::Hpcs as usize] {
+        rows.extend(hpcs_normal_actions());
+        rows.extend(HPCS_ACTION_TABLE.iter().map(|&(n, s)| (n.to_owned(), s)));
+    }
+    if inferred {
+        rows.extend(
+            INFERRED_ACTIONS
+                .iter()
+                .filter(|(n, _, _)| {
+                    Service::of_action(n.as_bytes()).is_some_and(|s| enabled[s as usize])
+                })
+                .map(|&(n, s, _)| (n.to_owned(), s)),
+        );
+    }
     let mut map = HashMap::new();
-    for &(name, sev) in ACTION_TABLE {
-        map.insert(Box::from(name.as_bytes()), sev);
-        if let Some(other) = other_spelling(name) {
+    for (name, sev) in rows {
+        for other in other_spellings(&name) {
             map.insert(Box::from(other.as_bytes()), sev);
         }
+        map.insert(Box::from(name.into_bytes()), sev);
     }
     map
 }
@@ -211,7 +497,14 @@ mod tests {
     use super::*;
 
     fn rules(p: Precedence) -> SeverityRules {
-        SeverityRules::new(builtin_actions(), STATUS_TABLE, Severity::Normal, p)
+        SeverityRules::new(
+            builtin_actions([true, true], true),
+            [STATUS_TABLE.to_vec(), HPCS_STATUS_TABLE.to_vec()],
+            Some(Severity::Critical),
+            [true, true],
+            Severity::Normal,
+            p,
+        )
     }
 
     #[test]
@@ -254,11 +547,56 @@ mod tests {
     }
 
     #[test]
-    fn renamed_pairs_are_symmetric() {
+    fn spellings_are_symmetric_under_both_prefixes() {
         for &(old, new) in RENAMED_ACTIONS {
-            assert_eq!(other_spelling(old), Some(new));
-            assert_eq!(other_spelling(new), Some(old));
+            assert_eq!(other_spellings(old), [new]);
+            assert_eq!(other_spellings(new), [old]);
+            let (h_old, h_new) = (
+                old.replacen("kms.", "hs-crypto.", 1),
+                new.replacen("kms.", "hs-crypto.", 1),
+            );
+            assert_eq!(other_spellings(&h_old)[0], h_new);
+            assert_eq!(other_spellings(&h_new)[0], h_old);
         }
-        assert_eq!(other_spelling("kms.secrets.wrap"), None);
+        assert!(other_spellings("kms.secrets.wrap").is_empty());
+        let mut three = other_spellings("hs-crypto.hs-crypto.instance-policies.write");
+        three.sort();
+        assert_eq!(
+            three,
+            [
+                "hs-crypto.instance-policies.write",
+                "hs-crypto.instancepolicies.write"
+            ]
+        );
+        let mut from_old = other_spellings("hs-crypto.instancepolicies.write");
+        from_old.sort();
+        assert_eq!(
+            from_old,
+            [
+                "hs-crypto.hs-crypto.instance-policies.write",
+                "hs-crypto.instance-policies.write"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_400_is_critical_on_tke_actions_only() {
+        let r = rules(Precedence::Highest);
+        assert_eq!(
+            r.decide(Some(b"hs-crypto.tke-cryptounit-admin.add"), Some(400)),
+            Severity::Critical
+        );
+        assert_eq!(
+            r.decide(Some(b"hs-crypto.secrets.read"), Some(400)),
+            Severity::Warning
+        );
+        assert_eq!(
+            r.decide(Some(b"hs-crypto.secrets.read"), Some(500)),
+            Severity::Critical
+        );
+        assert_eq!(
+            r.decide(Some(b"kms.secrets.read"), Some(500)),
+            Severity::Normal
+        );
     }
 }

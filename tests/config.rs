@@ -74,7 +74,7 @@ fn errors_name_the_path_and_what_was_expected() {
         ),
         (
             r#"{"severity":{"actions":{"kms.keyrings.list":"warning","kms.key-rings.list":"critical"}}}"#,
-            "the other spelling",
+            "another spelling of the same action",
         ),
         (
             r#"{"redact":{"mode":"hide"}}"#,

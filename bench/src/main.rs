@@ -131,7 +131,7 @@ fn main() {
     let mut corpus = Vec::new();
     let mut rng = corpus::Rng::new(9);
     let (events, bytes) =
-        corpus::write_corpus(&mut rng, &mut corpus, None, Some((a.mb * 1048576.0) as u64)).unwrap();
+        corpus::write_corpus(&mut rng, &corpus::DEFAULT_MIX, &mut corpus, None, Some((a.mb * 1048576.0) as u64)).unwrap();
     let mb = bytes as f64 / 1e6;
     let lines: Vec<&[u8]> = corpus
         .split(|&b| b == b'\n')

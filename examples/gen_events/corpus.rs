@@ -141,7 +141,103 @@ pub const ACTIONS: &[(&str, u32)] = &[
     ("kms.registrations.create", 1),
     ("kms.registrations.delete", 1),
     ("kms.secrets.ack-rotate", 1),
+    // Named by the newer documentation, most without a documented severity.
+    ("kms.secrets.purge", 1),
+    ("kms.secrets.expire", 1),
+    ("kms.secrets.patch", 1),
+    ("kms.kmip.create", 1),
+    ("kms.kmip.get", 1),
+    ("kms.kmip.activate", 1),
+    ("kms.kmip.revoke", 1),
+    ("kms.kmip.destroy", 1),
+    ("kms.kmip-management.create", 1),
+    ("kms.kmip-management.delete", 1),
+    ("kms.keyrings.create", 1),
+    ("kms.keyrings.delete", 1),
+    ("kms.keyrings.default", 1),
+    ("kms.secrets.createalias", 1),
+    ("kms.secrets.deletealias", 1),
+    ("kms.secrets.defaultalias", 1),
+    ("kms.governance.configread", 1),
+    ("kms.instance.readallowedipport", 1),
+    ("kms.instance.readipwhitelistport", 1),
 ];
+
+/// Hyper Protect Crypto Services actions (they share the stream): EP11
+/// crypto calls dominate, then the KMS key API, keystores, UKO, the
+/// certificate manager and crypto-unit (TKE) administration.
+pub const HPCS_ACTIONS: &[(&str, u32)] = &[
+    ("hs-crypto.ep11.use", 30),
+    ("hs-crypto.secrets.wrap", 12),
+    ("hs-crypto.secrets.unwrap", 12),
+    ("hs-crypto.secrets.read", 3),
+    ("hs-crypto.secrets.readmetadata", 2),
+    ("hs-crypto.secrets.create", 2),
+    ("hs-crypto.secrets.rotate", 1),
+    ("hs-crypto.secrets.delete", 1),
+    ("hs-crypto.secrets.purge", 1),
+    ("hs-crypto.instancepolicies.write", 1),
+    ("hs-crypto.hs-crypto.instance-policies.write", 1),
+    ("hs-crypto.keystore.listkeysbyids", 2),
+    ("hs-crypto.keystore.storenewkey", 1),
+    ("hs-crypto.keystore.deletekey", 1),
+    ("hs-crypto.keystore.updatekey", 1),
+    ("hs-crypto.managed-keys.read", 2),
+    ("hs-crypto.managed-keys.write", 1),
+    ("hs-crypto.managed-keys.delete", 1),
+    ("hs-crypto.target-keystores.write", 1),
+    ("hs-crypto.vaults.list", 1),
+    ("hs-crypto.key-templates.delete", 1),
+    ("hs-crypto.kmip-key.destroy", 1),
+    ("hs-crypto.kmip-key.revoke", 1),
+    ("hs-crypto.mtlscert-cert.list", 1),
+    ("hs-crypto.mtlscert-cert.set", 1),
+    ("hs-crypto.mtlscert-admin-key.create", 1),
+    ("hs-crypto.tke-cryptounit-admin.add", 1),
+    ("hs-crypto.tke-cryptounit-threshold.set", 1),
+    ("hs-crypto.tke-cryptounit-master-key-register.add", 1),
+    ("hs-crypto.tke-cryptounit-master-key-register.commit", 1),
+    (
+        "hs-crypto.tke-cryptounit-current-master-key-register.clear",
+        1,
+    ),
+    ("hs-crypto.tke-cryptounit.reset", 1),
+];
+
+/// Where HPCS runs (au-syd only until 2024).
+pub const HPCS_REGIONS: &[(&str, u32)] = &[
+    ("us-south", 30),
+    ("us-east", 20),
+    ("eu-de", 20),
+    ("eu-gb", 8),
+    ("eu-es", 4),
+    ("br-sao", 3),
+    ("jp-tok", 8),
+    ("ca-tor", 3),
+    ("au-syd", 1),
+    ("xx-unknown", 1),
+];
+
+/// The share of HPCS events and of envelopes in a corpus.
+#[derive(Clone, Copy, Debug)]
+pub struct Mix {
+    /// Hyper Protect Crypto Services events among all events.
+    pub hpcs: f64,
+    /// Events wrapped in Activity Tracker's ingestion envelope.
+    pub envelope: f64,
+}
+
+/// What `event` and `write_corpus` generate.
+pub const DEFAULT_MIX: Mix = Mix {
+    hpcs: 0.10,
+    envelope: 0.02,
+};
+
+/// Key Protect events only, none wrapped.
+pub const KEY_PROTECT_ONLY: Mix = Mix {
+    hpcs: 0.0,
+    envelope: 0.0,
+};
 
 /// "xx-unknown" exercises routing for a region the transform does not know.
 pub const REGIONS: &[(&str, u32)] = &[
@@ -187,21 +283,33 @@ pub const KEY_MATERIAL: [&str; 7] = [
 
 const LEAK_SIZES: [usize; 4] = [16, 32, 48, 256];
 
-/// Later Key Protect releases renamed some actions; both spellings occur in
-/// the wild.
-pub fn renamed(action: &str) -> Option<&'static str> {
-    Some(match action {
-        "kms.importtoken.create" => "kms.import-token.create",
-        "kms.importtoken.read" => "kms.import-token.read",
-        "kms.importtoken.default" => "kms.import-token.request",
-        "kms.instancepolicies.write" => "kms.instance-policies.write",
-        "kms.instancepolicies.read" => "kms.instance-policies.read",
-        "kms.instancepolicies.default" => "kms.instance-policies.request",
-        "kms.secrets.readmetadata" => "kms.secrets-metadata.read",
-        "kms.secrets.listkeyversions" => "kms.secrets-key-versions.list",
-        "kms.secrets.eventack" => "kms.secrets-event.ack",
+/// Later Key Protect releases renamed some actions (HPCS the same under
+/// its prefix); both spellings occur in the wild.
+pub fn renamed(action: &str) -> Option<String> {
+    let (prefix, rest) = action.split_once('.')?;
+    let new = match rest {
+        "governance.configread" => "governance-config.read",
+        "importtoken.create" => "import-token.create",
+        "importtoken.read" => "import-token.read",
+        "importtoken.default" => "import-token.request",
+        "instance.readallowedipport" => "instance-allowed-ip-port.read",
+        "instance.readipwhitelistport" => "instance-ip-allowlist-port.read",
+        "instancepolicies.write" => "instance-policies.write",
+        "instancepolicies.read" => "instance-policies.read",
+        "instancepolicies.default" => "instance-policies.request",
+        "keyrings.create" => "key-rings.create",
+        "keyrings.delete" => "key-rings.delete",
+        "keyrings.list" => "key-rings.list",
+        "keyrings.default" => "key-rings.request",
+        "secrets.defaultalias" => "secrets-alias.request",
+        "secrets.createalias" => "secrets-alias.create",
+        "secrets.deletealias" => "secrets-alias.delete",
+        "secrets.eventack" => "secrets-event.ack",
+        "secrets.listkeyversions" => "secrets-key-versions.list",
+        "secrets.readmetadata" => "secrets-metadata.read",
         _ => return None,
-    })
+    };
+    Some(format!("{prefix}.{new}"))
 }
 
 /// One generated event as compact single-line JSON, without a newline.
@@ -209,6 +317,40 @@ pub fn event(rng: &mut Rng) -> String {
     let mut out = String::with_capacity(1536);
     write_event(rng, &mut out);
     out
+}
+
+/// One event of the given mix.
+pub fn event_of(rng: &mut Rng, mix: &Mix) -> String {
+    let mut out = String::with_capacity(1536);
+    write_event_of(rng, mix, &mut out);
+    out
+}
+
+/// Appends one event of the default mix to `out`.
+pub fn write_event(rng: &mut Rng, out: &mut String) {
+    write_event_of(rng, &DEFAULT_MIX, out);
+}
+
+/// Appends one event of `mix` to `out`: a Key Protect or an HPCS event,
+/// possibly wrapped in the ingestion envelope
+/// (`{"payload": {<event>}, "logSourceCRN": ..., "saveServiceCopy": true}`),
+/// whose `logSourceCRN` is then the envelope's.
+pub fn write_event_of(rng: &mut Rng, mix: &Mix, out: &mut String) {
+    let hpcs = rng.chance(mix.hpcs);
+    let envelope = rng.chance(mix.envelope);
+    if !envelope {
+        write_service_event(rng, hpcs, None, out);
+        return;
+    }
+    out.push_str("{\"payload\":");
+    let mut crn = String::new();
+    write_service_event(rng, hpcs, Some(&mut crn), out);
+    if !crn.is_empty() {
+        out.push_str(",\"logSourceCRN\":\"");
+        out.push_str(&crn);
+        out.push('"');
+    }
+    out.push_str(",\"saveServiceCopy\":true}");
 }
 
 #[derive(Clone, Copy)]
@@ -219,21 +361,44 @@ struct Leak {
 }
 
 /// Appends one event to `out`; lets a caller reuse one buffer for a corpus.
+/// With `envelope_crn`, the event's logSourceCRN is written there instead
+/// of into the event (for the envelope around it).
 ///
 /// The decisions are drawn in the reference generator's order, but values
 /// that only appear in the output (timestamps, names, leaked bytes) are drawn
 /// while writing, which keeps this a single pass without a JSON tree.
-pub fn write_event(rng: &mut Rng, out: &mut String) {
-    let listed = *rng.pick_weighted(ACTIONS);
-    let region = *rng.pick_weighted(REGIONS);
+fn write_service_event(
+    rng: &mut Rng,
+    hpcs: bool,
+    envelope_crn: Option<&mut String>,
+    out: &mut String,
+) {
+    let (actions, regions, crn_service, product) = if hpcs {
+        (
+            HPCS_ACTIONS,
+            HPCS_REGIONS,
+            "hs-crypto",
+            "Hyper Protect Crypto Services",
+        )
+    } else {
+        (ACTIONS, REGIONS, "kms", "Key Protect")
+    };
+    let listed = *rng.pick_weighted(actions);
+    let region = *rng.pick_weighted(regions);
     let (status, reason) = *rng.pick_weighted(STATUSES);
     let account = rng.next_u128();
     let instance = rng.next_u128();
     let key_id = rng.next_u128();
-    let action = match renamed(listed) {
+    let renamed_action = renamed(listed);
+    let action: &str = match &renamed_action {
         Some(new) if rng.chance(0.3) => new,
         _ => listed,
     };
+    // The action without its service prefix decides the event's shape.
+    let op = action.split_once('.').map_or(action, |(_, op)| op);
+    let tke = op.starts_with("tke-cryptounit");
+    // Which endpoint the request went to (a share of each documented shape).
+    let host = pick_host(rng, hpcs, region);
     // A zone inside the region, as some multi-zone regions report.
     let zone = if matches!(region, "eu-de" | "jp-tok") && rng.chance(0.05) {
         Some(rng.range(1, 3))
@@ -249,16 +414,15 @@ pub fn write_event(rng: &mut Rng, out: &mut String) {
     } else {
         "instanceId"
     };
-    let key_type = if action.starts_with("kms.secrets")
-        && (action.ends_with("create") || action.ends_with("read"))
+    let key_type = if op.starts_with("secrets") && (op.ends_with("create") || op.ends_with("read"))
     {
         Some(*rng.pick(&["root_key", "standard_key"]))
     } else {
         None
     };
     let metadata = if matches!(
-        action,
-        "kms.secrets.create" | "kms.secrets.read" | "kms.secrets.readmetadata"
+        op,
+        "secrets.create" | "secrets.read" | "secrets.readmetadata"
     ) {
         Some((
             rng.next_u128(),
@@ -270,30 +434,27 @@ pub fn write_event(rng: &mut Rng, out: &mut String) {
         None
     };
     let wrap_version = if matches!(
-        action,
-        "kms.secrets.wrap" | "kms.secrets.unwrap" | "kms.secrets.rewrap" | "kms.secrets.restore"
+        op,
+        "secrets.wrap" | "secrets.unwrap" | "secrets.rewrap" | "secrets.restore"
     ) {
         Some(rng.next_u128())
     } else {
         None
     };
     let total_resources = if matches!(
-        action,
-        "kms.secrets.list"
-            | "kms.secrets.head"
-            | "kms.secrets.listkeyversions"
-            | "kms.registrations.list"
+        op,
+        "secrets.list" | "secrets.head" | "secrets.listkeyversions" | "registrations.list"
     ) {
         Some(rng.range(0, 5000))
     } else {
         None
     };
-    let max_retrievals = if action == "kms.importtoken.create" {
+    let max_retrievals = if op == "importtoken.create" {
         Some(rng.range(1, 10))
     } else {
         None
     };
-    let ack_event = if action == "kms.secrets.ack-rotate" {
+    let ack_event = if op == "secrets.ack-rotate" {
         Some(rng.next_u128())
     } else {
         None
@@ -328,6 +489,18 @@ pub fn write_event(rng: &mut Rng, out: &mut String) {
     let leaks = &leaks[..n_leaks];
     // Legacy event shape that still carried request headers.
     let request_header = rng.chance(0.02);
+    // UKO writes carry whole request bodies; a missed upstream redaction
+    // leaves a cloud credential in one.
+    let credential = if hpcs && op.ends_with(".write") && rng.chance(0.5) {
+        Some(*rng.pick(&[
+            "aws_secret_access_key",
+            "azure_service_principal_password",
+            "ibm_api_key",
+            "secret_access_key",
+        ]))
+    } else {
+        None
+    };
     let r = rng.unit();
     // Routing must fall back to target.id, and then to the request URI's host.
     let drop_log_source = r < 0.03;
@@ -372,26 +545,32 @@ pub fn write_event(rng: &mut Rng, out: &mut String) {
     push_padded(out, rng.next_u64() >> 34, 10);
     out.push_str("\"},\"target\":{");
     if !drop_target_id {
-        out.push_str("\"id\":\"crn:v1:bluemix:public:kms:");
+        out.push_str("\"id\":\"crn:v1:bluemix:public:");
+        out.push_str(crn_service);
+        out.push(':');
         location(out);
         out.push_str(":a/");
         push_hex(out, account, 32);
         out.push(':');
         push_uuid(out, instance);
-        out.push_str(":key:");
+        out.push_str(if tke { ":crypto-unit:" } else { ":key:" });
         push_uuid(out, key_id);
         out.push_str("\",");
     }
     out.push_str("\"name\":\"key-");
     push_uint(out, rng.range(1, 10000));
-    out.push_str("\",\"typeURI\":\"kms/secrets\"},\"observer\":{\"name\":\"ActivityTracker\"}");
+    out.push_str(if tke {
+        "\",\"typeURI\":\"hs-crypto/tke-cryptounit/master-key-register\"},"
+    } else if hpcs {
+        "\",\"typeURI\":\"hs-crypto/secrets\"},"
+    } else {
+        "\",\"typeURI\":\"kms/secrets\"},"
+    });
+    out.push_str("\"observer\":{\"name\":\"ActivityTracker\"}");
 
     out.push_str(",\"requestData\":{\"requestURI\":\"https://");
-    if private_host {
-        out.push_str("private.");
-    }
-    push_escaped(out, region);
-    out.push_str(".kms.cloud.ibm.com/api/v2/keys/");
+    write_host(out, host, private_host, region, instance);
+    out.push_str("/api/v2/keys/");
     push_uuid(out, key_id);
     out.push_str("?action=");
     push_escaped(out, action.rsplit('.').next().unwrap_or(action));
@@ -407,6 +586,23 @@ pub fn write_event(rng: &mut Rng, out: &mut String) {
     let mut first = false;
     for leak in leaks.iter().filter(|l| l.into_request) {
         push_leak(rng, out, &mut first, leak);
+    }
+    if tke {
+        // The crypto unit, and SHA-256 hashes of administrator keys: not
+        // key material, they identify who did what.
+        out.push_str(",\"location\":\"[");
+        push_escaped(out, region);
+        out.push_str("].[AZ2-CSSTAG2].[03].[22]\",\"adminId\":\"");
+        push_hex(out, rng.next_u128(), 32);
+        push_hex(out, rng.next_u128(), 32);
+        out.push('"');
+    }
+    if let Some(name) = credential {
+        out.push_str(",\"");
+        out.push_str(name);
+        out.push_str("\":\"");
+        push_random_base64(rng, out, 30);
+        out.push('"');
     }
     if request_header {
         out.push_str(",\"requestHeader\":{\"authorization\":\"Bearer ");
@@ -457,31 +653,122 @@ pub fn write_event(rng: &mut Rng, out: &mut String) {
         push_leak(rng, out, &mut first, leak);
     }
 
-    out.push_str("},\"correlationId\":\"");
-    push_uuid(out, rng.next_u128());
-    out.push('"');
+    // TKE events carry no correlationId.
+    if tke {
+        out.push('}');
+    } else {
+        out.push_str("},\"correlationId\":\"");
+        push_uuid(out, rng.next_u128());
+        out.push('"');
+    }
     if !drop_log_source {
-        out.push_str(",\"logSourceCRN\":\"");
+        let mut crn = String::with_capacity(128);
         if !schemeless_crn {
-            out.push_str("crn:");
+            crn.push_str("crn:");
         }
-        out.push_str("v1:bluemix:public:kms:");
-        location(out);
-        out.push_str(":a/");
-        push_hex(out, account, 32);
-        out.push(':');
-        push_uuid(out, instance);
-        out.push_str("::\"");
+        crn.push_str("v1:bluemix:public:");
+        crn.push_str(crn_service);
+        crn.push(':');
+        location(&mut crn);
+        crn.push_str(":a/");
+        push_hex(&mut crn, account, 32);
+        crn.push(':');
+        push_uuid(&mut crn, instance);
+        crn.push_str("::");
+        match envelope_crn {
+            Some(outer) => *outer = crn,
+            None => {
+                out.push_str(",\"logSourceCRN\":\"");
+                out.push_str(&crn);
+                out.push('"');
+            }
+        }
     }
     out.push_str(",\"saveServiceCopy\":true,\"dataEvent\":");
     let data_event = matches!(
-        action,
-        "kms.secrets.wrap" | "kms.secrets.unwrap" | "kms.secrets.read"
+        op,
+        "secrets.wrap" | "secrets.unwrap" | "secrets.read" | "ep11.use"
     );
     out.push_str(if data_event { "true" } else { "false" });
-    out.push_str(",\"message\":\"Key Protect: ");
+    out.push_str(",\"message\":\"");
+    out.push_str(product);
+    out.push_str(": ");
     push_escaped(out, action.split_once('.').map_or(action, |(_, rest)| rest));
     out.push_str(if ok { " succeeded\"}" } else { " failed\"}" });
+}
+
+/// Which endpoint host a request went to.
+#[derive(Clone, Copy)]
+enum Host {
+    /// `<region>.kms.cloud.ibm.com` (or `private.`).
+    Classic,
+    /// `qsc.` / `private-qsc.<region>.kms.cloud.ibm.com`.
+    QuantumSafe,
+    /// `<instance>.api.<region>.kms.appdomain.cloud`.
+    Dedicated,
+    /// `keyprotect.<region>.bluemix.net`, before December 2018.
+    Legacy,
+    /// `api.<region>.hs-crypto.cloud.ibm.com` (or `api.private.`).
+    HpcsPort,
+    /// `<instance>.api.<region>.hs-crypto.appdomain.cloud`.
+    HpcsInstance,
+}
+
+fn pick_host(rng: &mut Rng, hpcs: bool, region: &str) -> Host {
+    if hpcs {
+        return if rng.chance(0.5) {
+            Host::HpcsInstance
+        } else {
+            Host::HpcsPort
+        };
+    }
+    let r = rng.unit();
+    if r < 0.05 && matches!(region, "us-south" | "eu-gb" | "eu-de") {
+        Host::QuantumSafe
+    } else if r < 0.08 && matches!(region, "us-south" | "us-east" | "eu-de" | "eu-es") {
+        Host::Dedicated
+    } else if r < 0.09 {
+        Host::Legacy
+    } else {
+        Host::Classic
+    }
+}
+
+fn write_host(out: &mut String, host: Host, private: bool, region: &str, instance: u128) {
+    match host {
+        Host::Classic | Host::QuantumSafe => {
+            out.push_str(match (host, private) {
+                (Host::Classic, false) => "",
+                (Host::Classic, true) => "private.",
+                (_, false) => "qsc.",
+                (_, true) => "private-qsc.",
+            });
+            push_escaped(out, region);
+            out.push_str(".kms.cloud.ibm.com");
+        }
+        Host::Dedicated => {
+            push_hex(out, instance, 32);
+            out.push_str(".api.");
+            push_escaped(out, region);
+            out.push_str(".kms.appdomain.cloud");
+        }
+        Host::Legacy => {
+            out.push_str("keyprotect.");
+            push_escaped(out, region);
+            out.push_str(".bluemix.net");
+        }
+        Host::HpcsPort => {
+            out.push_str(if private { "api.private." } else { "api." });
+            push_escaped(out, region);
+            out.push_str(".hs-crypto.cloud.ibm.com:9730");
+        }
+        Host::HpcsInstance => {
+            push_hex(out, instance, 32);
+            out.push_str(if private { ".api.private." } else { ".api." });
+            push_escaped(out, region);
+            out.push_str(".hs-crypto.appdomain.cloud");
+        }
+    }
 }
 
 fn key(out: &mut String, first: &mut bool, name: &str) {
@@ -616,6 +903,7 @@ fn push_uuid(out: &mut String, n: u128) {
 /// `--size-mb`, so the last line may overshoot it.
 pub fn write_corpus(
     rng: &mut Rng,
+    mix: &Mix,
     w: &mut impl Write,
     count: Option<u64>,
     max_bytes: Option<u64>,
@@ -624,7 +912,7 @@ pub fn write_corpus(
     let (mut events, mut bytes) = (0u64, 0u64);
     while under_limits(events, bytes, count, max_bytes) {
         line.clear();
-        write_event(rng, &mut line);
+        write_event_of(rng, mix, &mut line);
         line.push('\n');
         w.write_all(line.as_bytes())?;
         bytes += line.len() as u64;
@@ -887,7 +1175,10 @@ mod tests {
         for _ in 0..5000 {
             let e = event(&mut rng);
             assert!(!e.contains('\n'), "{e}");
-            assert!(e.starts_with("{\"eventTime\":"), "{e}");
+            assert!(
+                e.starts_with("{\"eventTime\":") || e.starts_with("{\"payload\":{\"eventTime\":"),
+                "{e}"
+            );
             assert!(is_json(e.as_bytes()), "{e}");
         }
     }
@@ -915,12 +1206,20 @@ mod tests {
     #[test]
     fn write_corpus_stops_at_limits() {
         let mut out = Vec::new();
-        let (n, bytes) = write_corpus(&mut Rng::new(1), &mut out, Some(10), None).unwrap();
+        let (n, bytes) =
+            write_corpus(&mut Rng::new(1), &DEFAULT_MIX, &mut out, Some(10), None).unwrap();
         assert_eq!((n, bytes), (10, out.len() as u64));
         assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 10);
 
         let mut out = Vec::new();
-        let (n, bytes) = write_corpus(&mut Rng::new(1), &mut out, None, Some(100_000)).unwrap();
+        let (n, bytes) = write_corpus(
+            &mut Rng::new(1),
+            &DEFAULT_MIX,
+            &mut out,
+            None,
+            Some(100_000),
+        )
+        .unwrap();
         assert!((100_000..100_000 + 8192).contains(&bytes), "{bytes}");
         assert_eq!(bytes, out.len() as u64);
         assert_eq!(out.iter().filter(|&&b| b == b'\n').count() as u64, n);

@@ -12,17 +12,23 @@ use corpus::Rng;
 
 const USAGE: &str = "\
 Usage: gen_events [--count N] [--size-mb F] [--seed S] [--corrupt-percent P]
+                  [--hpcs-percent P] [--envelope-percent P]
 
-Writes synthetic IBM Key Protect activity-tracking events as NDJSON to stdout.
-The same seed always yields the same events.
+Writes synthetic IBM Key Protect activity-tracking events as NDJSON to stdout,
+with Hyper Protect Crypto Services events mixed in as they arrive in the same
+stream. The same seed and options always yield the same events.
 
 Options:
-  --count N            number of events (default 1000)
-  --size-mb F          write until F MiB instead of --count events
-  --seed S             PRNG seed, an unsigned integer (default 1)
-  --corrupt-percent P  replace about P% of lines with invalid JSON, to show
-                       how rejected events are accounted (default 0)
-  -h, --help           print this help
+  --count N              number of events (default 1000)
+  --size-mb F            write until F MiB instead of --count events
+  --seed S               PRNG seed, an unsigned integer (default 1)
+  --corrupt-percent P    replace about P% of lines with invalid JSON, to show
+                         how rejected events are accounted (default 0)
+  --hpcs-percent P       about P% Hyper Protect Crypto Services events
+                         (default 10)
+  --envelope-percent P   about P% of events wrapped in Activity Tracker's
+                         ingestion envelope {\"payload\": {...}} (default 2)
+  -h, --help             print this help
 ";
 
 struct Args {
@@ -30,6 +36,7 @@ struct Args {
     size_mb: Option<f64>,
     seed: u64,
     corrupt_percent: f64,
+    mix: corpus::Mix,
 }
 
 fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
@@ -38,6 +45,7 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, St
         size_mb: None,
         seed: 1,
         corrupt_percent: 0.0,
+        mix: corpus::DEFAULT_MIX,
     };
     while let Some(arg) = argv.next() {
         if arg == "-h" || arg == "--help" {
@@ -49,7 +57,12 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, St
         };
         if !matches!(
             name.as_str(),
-            "--count" | "--size-mb" | "--seed" | "--corrupt-percent"
+            "--count"
+                | "--size-mb"
+                | "--seed"
+                | "--corrupt-percent"
+                | "--hpcs-percent"
+                | "--envelope-percent"
         ) {
             return Err(format!("unknown argument '{name}'"));
         }
@@ -68,12 +81,16 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Option<Args>, St
                 }
                 args.size_mb = Some(mb);
             }
-            _ => {
+            percent => {
                 let p: f64 = value.parse().map_err(|_| bad())?;
                 if !(0.0..=100.0).contains(&p) {
                     return Err(format!("{} (must be between 0 and 100)", bad()));
                 }
-                args.corrupt_percent = p;
+                match percent {
+                    "--hpcs-percent" => args.mix.hpcs = p / 100.0,
+                    "--envelope-percent" => args.mix.envelope = p / 100.0,
+                    _ => args.corrupt_percent = p,
+                }
             }
         }
     }
@@ -88,7 +105,7 @@ fn generate(args: &Args, out: &mut impl Write) -> io::Result<()> {
         None => (Some(args.count), None),
     };
     if args.corrupt_percent == 0.0 {
-        corpus::write_corpus(&mut rng, out, count, max_bytes)?;
+        corpus::write_corpus(&mut rng, &args.mix, out, count, max_bytes)?;
         return out.flush();
     }
     // A separate stream, so a seed yields the same events at any corruption
@@ -99,7 +116,7 @@ fn generate(args: &Args, out: &mut impl Write) -> io::Result<()> {
     let (mut events, mut bytes) = (0u64, 0u64);
     while corpus::under_limits(events, bytes, count, max_bytes) {
         line.clear();
-        corpus::write_event(&mut rng, &mut line);
+        corpus::write_event_of(&mut rng, &args.mix, &mut line);
         line.push('\n');
         if corrupt_rng.chance(p) {
             let bad = corpus::corrupt_line(&mut corrupt_rng, line.as_bytes());

@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::json;
 use crate::name_filter::{self, NameFilter};
 use crate::redact::{KeyMaterial, RedactMode};
-use crate::route::{RouteRules, Source};
+use crate::route::{crn_location, uri_location, RouteRules};
 use crate::scan::{self, Capture, Captures, Field, Piece, Plan, Scratch};
 use crate::severity::{Severity, SeverityRules};
 
@@ -21,6 +21,9 @@ pub(crate) struct Decided {
     has_members: bool,
     has_severity: bool,
     has_route: bool,
+    /// The event is an ingestion envelope: severity and route field went
+    /// inside its `payload`.
+    envelope: bool,
 }
 
 /// The compiled transform. Immutable once built; share it between threads.
@@ -38,6 +41,7 @@ pub struct Transform {
     route_field: Option<(Vec<u8>, Vec<u8>)>,
     max_event_bytes: usize,
     max_depth: usize,
+    envelope: bool,
     /// The values MessagePack records get, encoded once.
     msgpack: msgpack::Literals,
 }
@@ -167,6 +171,7 @@ impl Transform {
             route_field,
             max_event_bytes: compiled.max_event_bytes,
             max_depth: compiled.max_depth,
+            envelope: compiled.envelope,
         })
     }
 
@@ -195,6 +200,7 @@ impl Transform {
             names: &self.names,
             route_field: self.route_field.as_ref().map(|(name, _)| name.as_slice()),
             max_depth: self.max_depth,
+            envelope: self.envelope,
         }
     }
 
@@ -219,7 +225,12 @@ impl Transform {
         // result discarded.
         #[cfg(feature = "panic-injection")]
         crate::fault::on_input(event);
-        let (severity, route) = self.decisions(event, &scanned.captures, &mut out.unescaped);
+        let (severity, route) = self.decisions(
+            event,
+            &scanned.captures,
+            scanned.envelope,
+            &mut out.unescaped,
+        );
         Ok(Decided {
             severity,
             route,
@@ -227,6 +238,7 @@ impl Transform {
             has_members: scanned.has_members,
             has_severity: scanned.has_severity,
             has_route: scanned.has_route,
+            envelope: scanned.envelope,
         })
     }
 
@@ -237,7 +249,7 @@ impl Transform {
         let route_literal = self.route_literals[d.route].as_slice();
         dest.reserve(event.len() + 64);
         for &piece in pieces {
-            dest.extend_from_slice(match piece {
+            let bytes: &[u8] = match piece {
                 Piece::Input { start, end } => &event[start..end],
                 Piece::Severity => sev_literal,
                 Piece::Route => route_literal,
@@ -245,7 +257,29 @@ impl Transform {
                     RedactMode::Mask(mask) => mask,
                     RedactMode::Remove => &[],
                 },
-            });
+                Piece::SeverityMember { comma } => {
+                    if comma {
+                        dest.push(b',');
+                    }
+                    dest.extend_from_slice(b"\"severity\":");
+                    sev_literal
+                }
+                Piece::RouteMember { comma } => {
+                    if comma {
+                        dest.push(b',');
+                    }
+                    if let Some((_, prefix)) = &self.route_field {
+                        dest.extend_from_slice(prefix);
+                    }
+                    route_literal
+                }
+            };
+            dest.extend_from_slice(bytes);
+        }
+        if d.envelope {
+            // Severity and route field went inside the envelope's event.
+            dest.push(b'}');
+            return;
         }
         let mut has_members = d.has_members;
         if !d.has_severity {
@@ -278,44 +312,69 @@ impl Transform {
         out.redacted = redacted;
     }
 
-    /// Severity and route index from what a scan captured.
+    /// Severity and route index from what a scan captured: the event's
+    /// fields, or for an envelope its event's (the route from the
+    /// envelope's `logSourceCRN` first).
     fn decisions(
         &self,
         event: &[u8],
         captures: &Captures,
+        envelope: bool,
         unescaped: &mut [Vec<u8>; 3],
     ) -> (Severity, usize) {
         let [action_buf, code_buf, route_buf] = unescaped;
-        let action = text(event, captures[Field::Action as usize], action_buf);
-        let status = status_code(event, captures[Field::ReasonCode as usize], code_buf);
-        let route = route_of_captures(&self.routes, event, captures, route_buf);
+        let (action, code) = if envelope {
+            (Field::InnerAction, Field::InnerReasonCode)
+        } else {
+            (Field::Action, Field::ReasonCode)
+        };
+        let action = text(event, captures[action as usize], action_buf);
+        let status = status_code(event, captures[code as usize], code_buf);
+        let route = route_of_captures(&self.routes, event, captures, envelope, route_buf);
         (self.severity.decide(action, status), route)
     }
 }
 
-/// The route of an event from what the scan captured.
+/// The route of an event from what the scan captured. Fallback happens
+/// only past a missing or null field, so at most one field needs its text.
 fn route_of_captures(
     routes: &RouteRules,
     event: &[u8],
     captures: &Captures,
+    envelope: bool,
     buf: &mut Vec<u8>,
 ) -> usize {
-    // Fallback happens only past a missing or null field, so at most
-    // one of the three needs its text.
-    let order = [Field::LogSourceCrn, Field::TargetId, Field::RequestUri];
-    let mut sources = [Source::Missing; 3];
-    for (i, field) in order.into_iter().enumerate() {
-        match captures[field as usize] {
+    // (field, whether it holds a URL rather than a CRN)
+    const EVENT: &[(Field, bool)] = &[
+        (Field::LogSourceCrn, false),
+        (Field::TargetId, false),
+        (Field::RequestUri, true),
+    ];
+    const ENVELOPE: &[(Field, bool)] = &[
+        (Field::LogSourceCrn, false),
+        (Field::InnerLogSourceCrn, false),
+        (Field::InnerTargetId, false),
+        (Field::InnerRequestUri, true),
+    ];
+    let order = if envelope { ENVELOPE } else { EVENT };
+    for &(field, is_uri) in order {
+        let capture = captures[field as usize];
+        match capture {
             Capture::Missing | Capture::Null => continue,
             Capture::Str { .. } => {
-                let t = text(event, captures[field as usize], buf);
-                sources[i] = Source::Text(t.unwrap_or_default());
+                let value = text(event, capture, buf).unwrap_or_default();
+                let location = if is_uri {
+                    uri_location(value)
+                } else {
+                    crn_location(value)
+                };
+                return routes.route_location(location);
             }
-            Capture::Num { .. } | Capture::Uint(_) | Capture::Other => sources[i] = Source::Other,
+            // Present but not a string: never a guess.
+            Capture::Num { .. } | Capture::Uint(_) | Capture::Other => return routes.unmatched(),
         }
-        break;
     }
-    routes.route(sources[0], sources[1], sources[2])
+    routes.unmatched()
 }
 
 fn severity_literal(severity: Severity) -> &'static [u8] {
@@ -361,17 +420,6 @@ fn status_code(event: &[u8], capture: Capture, buf: &mut Vec<u8>) -> Option<u64>
     digits.iter().try_fold(0u64, |acc, &d| {
         acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
     })
-}
-
-/// Inserts the values of replaced members at their holes, the later one
-/// first so that the earlier offset stays right.
-fn fill_holes(data: &mut Vec<u8>, mut holes: [(Option<usize>, &[u8]); 2]) {
-    holes.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
-    for (at, bytes) in holes {
-        if let Some(at) = at {
-            insert(data, at, bytes);
-        }
-    }
 }
 
 /// Inserts `bytes` at `at`, moving the tail once.

@@ -2,11 +2,13 @@
 //! Bit has already decoded): the same decisions and bad-input rules as for
 //! JSON, without a MessagePack -> JSON -> MessagePack round trip.
 
-use super::{fill_holes, Output, Transform};
+use super::{insert, Output, Transform};
 use crate::error::Error;
 use crate::json;
 use crate::mpscan::{self, Top};
-use crate::msgpack::{self, fits, map_header, patch_map_count, str_value, Head, MapWidth};
+use crate::msgpack::{
+    self, fits, map_header, map_header_into, patch_map_count, str_value, Head, MapWidth,
+};
 use crate::redact::RedactMode;
 use crate::severity::Severity;
 
@@ -171,30 +173,58 @@ impl Transform {
         #[cfg(feature = "panic-injection")]
         crate::fault::on_input(record);
 
-        let (severity, route_index) = self.decisions(record, &scanned.captures, &mut out.unescaped);
+        let (severity, route_index) = self.decisions(
+            record,
+            &scanned.captures,
+            scanned.envelope.is_some(),
+            &mut out.unescaped,
+        );
 
         let data = &mut out.data;
         let mut members = scanned.top_members;
+        let severity_bytes = severity_value(severity);
         let route_value = self.msgpack.routes[route_index].as_slice();
-        if scanned.severity_hole.is_none() {
-            data.extend_from_slice(SEVERITY_KEY);
-            data.extend_from_slice(severity_value(severity));
-            members += 1;
-        }
-        if let Some(key) = &self.msgpack.route_field {
-            if scanned.route_hole.is_none() {
-                data.extend_from_slice(key);
-                data.extend_from_slice(route_value);
-                members += 1;
+        let route_key = self.msgpack.route_field.as_deref();
+        // Insertions and replacements, applied from the last offset back so
+        // that each offset stays right; at one offset, in `order`.
+        let mut edits = Edits::default();
+        edits.insert(scanned.severity_hole, 0, severity_bytes);
+        edits.insert(scanned.route_hole, 1, route_value);
+        let mut header = [0u8; 5];
+        match &scanned.envelope {
+            None => {
+                if scanned.severity_hole.is_none() {
+                    data.extend_from_slice(SEVERITY_KEY);
+                    data.extend_from_slice(severity_bytes);
+                    members += 1;
+                }
+                if let Some(key) = route_key {
+                    if scanned.route_hole.is_none() {
+                        data.extend_from_slice(key);
+                        data.extend_from_slice(route_value);
+                        members += 1;
+                    }
+                }
+            }
+            // Severity and route field go inside the envelope's event.
+            Some(event) => {
+                edits.insert(event.severity_hole, 0, severity_bytes);
+                edits.insert(event.route_hole, 1, route_value);
+                if event.add_severity {
+                    edits.insert(Some(event.end), 0, SEVERITY_KEY);
+                    edits.insert(Some(event.end), 1, severity_bytes);
+                }
+                if let (true, Some(key)) = (event.add_route, route_key) {
+                    edits.insert(Some(event.end), 2, key);
+                    edits.insert(Some(event.end), 3, route_value);
+                }
+                if !fits(event.width, event.count) {
+                    let len = map_header_into(event.count, &mut header);
+                    edits.replace(event.header_out, header_len(event.width), &header[..len]);
+                }
             }
         }
-        fill_holes(
-            data,
-            [
-                (scanned.severity_hole, severity_value(severity)),
-                (scanned.route_hole, route_value),
-            ],
-        );
+        edits.apply(data);
         // Last, as it may move everything after it: the top-level count.
         if fits(scanned.top_width, members) {
             patch_map_count(data, base, scanned.top_width, members);
@@ -206,6 +236,43 @@ impl Transform {
         }
         self.record_decisions(out, severity, route_index, scanned.redacted);
         Ok(())
+    }
+}
+
+/// Edits to a record's output: at most a hole and an insertion per member
+/// the transform writes, and one header rewrite.
+#[derive(Default)]
+struct Edits<'a> {
+    /// (offset, order at that offset, bytes replaced, new bytes)
+    list: [(usize, u8, usize, &'a [u8]); 9],
+    len: usize,
+}
+
+impl<'a> Edits<'a> {
+    fn insert(&mut self, at: Option<usize>, order: u8, bytes: &'a [u8]) {
+        if let Some(at) = at {
+            self.list[self.len] = (at, order, 0, bytes);
+            self.len += 1;
+        }
+    }
+
+    fn replace(&mut self, at: usize, old_len: usize, bytes: &'a [u8]) {
+        self.list[self.len] = (at, 0, old_len, bytes);
+        self.len += 1;
+    }
+
+    /// Applies the edits from the last offset back (and at one offset,
+    /// the last in order first), each moving the tail once.
+    fn apply(mut self, data: &mut Vec<u8>) {
+        let edits = &mut self.list[..self.len];
+        edits.sort_unstable_by_key(|&(at, order, _, _)| std::cmp::Reverse((at, order)));
+        for &(at, _, old_len, bytes) in edits.iter() {
+            if old_len == 0 {
+                insert(data, at, bytes);
+            } else {
+                data.splice(at..at + old_len, bytes.iter().copied());
+            }
+        }
     }
 }
 

@@ -4,9 +4,12 @@
 //! agree with it on severity, route, redaction count and output value.
 #![allow(dead_code)]
 
-use kpaudit::redact::KEY_MATERIAL;
+use kpaudit::redact::builtin_names;
 use kpaudit::route::{crn_location, uri_location, REGION_TABLE};
-use kpaudit::severity::{other_spelling, ACTION_TABLE, STATUS_TABLE};
+use kpaudit::severity::{
+    other_spellings, ACTION_TABLE, HPCS_ACTION_TABLE, HPCS_STATUS_TABLE, INFERRED_ACTIONS,
+    STATUS_TABLE, TKE_PREFIX,
+};
 use kpaudit::Severity;
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -26,8 +29,8 @@ pub fn reference(event: &[u8]) -> Option<RefResult> {
     if deeper_than(event, 128) {
         return None;
     }
-    let mut value: Value = parse(event, |de| Value::deserialize(de))?;
-    let (severity, route) = apply(value.as_object_mut()?);
+    let members = parse(event, |de| TopLevel.deserialize(de))?;
+    let (value, severity, route) = apply_members(members);
     // A Value keeps only the last of duplicate members; the count of the
     // members removed comes from a pass that sees every one.
     let redacted = count_key_material(event)?;
@@ -39,24 +42,103 @@ pub fn reference(event: &[u8]) -> Option<RefResult> {
     })
 }
 
+/// Whether a member name is key material (the built-in names of the
+/// default configuration).
+pub fn is_key_material(name: &str) -> bool {
+    builtin_names(true, true).any(|m| m.eq_ignore_ascii_case(name))
+}
+
+/// Whether a top-level member is an ingestion envelope's event: named
+/// `payload` (as key material is matched) and an object holding a string
+/// `action`.
+fn is_envelope_event(name: &str, value: &Value) -> bool {
+    name.eq_ignore_ascii_case("payload")
+        && value
+            .as_object()
+            .is_some_and(|o| o.get("action").is_some_and(Value::is_string))
+}
+
+/// The transform on a parsed event (its top-level members in order, with
+/// duplicates): the output value, the severity and the route name.
+pub fn apply_members(members: Vec<(String, Value)>) -> (Value, Severity, String) {
+    let envelope = members.iter().position(|(k, v)| is_envelope_event(k, v));
+    let (severity, route) = match envelope {
+        Some(i) => {
+            let inner = members[i].1.as_object().unwrap();
+            let severity = severity(inner);
+            let route = match members.iter().rev().find(|(k, _)| k == "logSourceCRN") {
+                Some((_, v)) if !v.is_null() => route_of_crn(v),
+                _ => route(inner),
+            };
+            (severity, route)
+        }
+        None => {
+            let mut obj = Map::new();
+            for (k, v) in &members {
+                obj.insert(k.clone(), v.clone());
+            }
+            (severity(&obj), route(&obj))
+        }
+    };
+    let mut out = Map::new();
+    let mut had_severity = false;
+    for (i, (k, mut v)) in members.into_iter().enumerate() {
+        if Some(i) == envelope {
+            let inner = v.as_object_mut().unwrap();
+            let mut n = 0;
+            strip(inner, &mut n);
+            inner.insert("severity".into(), Value::String(severity.as_str().into()));
+        } else if is_key_material(&k) {
+            continue;
+        } else if k == "severity" {
+            had_severity = true;
+            v = Value::String(severity.as_str().into());
+        } else {
+            strip_value(&mut v, &mut 0);
+        }
+        out.insert(k, v);
+    }
+    if envelope.is_none() || had_severity {
+        out.insert("severity".into(), Value::String(severity.as_str().into()));
+    }
+    (Value::Object(out), severity, route)
+}
+
 /// The transform on a parsed event: sets its severity, strips key
 /// material, and returns the severity and route name.
 pub fn apply(obj: &mut Map<String, Value>) -> (Severity, String) {
-    let severity = severity(obj);
-    let route = route(obj);
-    let mut stripped = 0;
-    strip(obj, &mut stripped);
-    obj.insert("severity".into(), Value::String(severity.as_str().into()));
+    let members: Vec<(String, Value)> = std::mem::take(obj).into_iter().collect();
+    let (value, severity, route) = apply_members(members);
+    if let Value::Object(o) = value {
+        *obj = o;
+    }
     (severity, route)
 }
 
+/// Every action with a severity in the default configuration (every
+/// spelling), for both services.
+fn action_severity(action: &str) -> Option<Severity> {
+    let hpcs_normal = ACTION_TABLE
+        .iter()
+        .filter(|(_, s)| *s == Severity::Normal)
+        .map(|(n, s)| (format!("hs-crypto.{}", &n["kms.".len()..]), *s));
+    let rows = ACTION_TABLE
+        .iter()
+        .chain(HPCS_ACTION_TABLE)
+        .map(|&(n, s)| (n.to_owned(), s))
+        .chain(hpcs_normal)
+        .chain(INFERRED_ACTIONS.iter().map(|&(n, s, _)| (n.to_owned(), s)));
+    let spellings: Vec<String> = std::iter::once(action.to_owned())
+        .chain(other_spellings(action))
+        .collect();
+    rows.into_iter()
+        .find(|(name, _)| spellings.contains(name))
+        .map(|(_, s)| s)
+}
+
 fn severity(obj: &Map<String, Value>) -> Severity {
-    let action = obj.get("action").and_then(Value::as_str).and_then(|a| {
-        ACTION_TABLE
-            .iter()
-            .find(|(name, _)| *name == a || Some(*name) == other_spelling(a))
-            .map(|&(_, s)| s)
-    });
+    let action_name = obj.get("action").and_then(Value::as_str);
+    let action = action_name.and_then(action_severity);
     let code = obj
         .get("reason")
         .and_then(|r| r.get("reasonCode"))
@@ -67,8 +149,17 @@ fn severity(obj: &Map<String, Value>) -> Severity {
             }
             _ => None,
         });
-    let status = code.and_then(|c| {
+    let hpcs = action_name.is_some_and(|a| a.starts_with("hs-crypto."));
+    let table = if hpcs {
+        HPCS_STATUS_TABLE
+    } else {
         STATUS_TABLE
+    };
+    let status = code.and_then(|c| {
+        if hpcs && c == 400 && action_name.is_some_and(|a| a.starts_with(TKE_PREFIX)) {
+            return Some(Severity::Critical);
+        }
+        table
             .iter()
             .find(|&&(s, _)| u64::from(s) == c)
             .map(|&(_, s)| s)
@@ -76,6 +167,14 @@ fn severity(obj: &Map<String, Value>) -> Severity {
     action
         .unwrap_or(Severity::Normal)
         .max(status.unwrap_or(Severity::Normal))
+}
+
+fn route_of_crn(v: &Value) -> String {
+    let location = v
+        .as_str()
+        .and_then(|s| crn_location(s.as_bytes()))
+        .map(|l| String::from_utf8(l.to_vec()).unwrap());
+    route_of_location(location)
 }
 
 fn route(obj: &Map<String, Value>) -> String {
@@ -94,6 +193,10 @@ fn route(obj: &Map<String, Value>) -> String {
             .map(|l| String::from_utf8(l.to_vec()).unwrap()),
         (None, None, None) => None,
     };
+    route_of_location(location)
+}
+
+fn route_of_location(location: Option<String>) -> String {
     let Some(location) = location else {
         return "unmatched".into();
     };
@@ -119,7 +222,7 @@ fn route(obj: &Map<String, Value>) -> String {
 fn strip(obj: &mut Map<String, Value>, redacted: &mut u32) {
     // `redacted` here counts distinct members only; see count_key_material.
     let before = obj.len();
-    obj.retain(|k, _| !KEY_MATERIAL.iter().any(|m| m.eq_ignore_ascii_case(k)));
+    obj.retain(|k, _| !is_key_material(k));
     *redacted += (before - obj.len()) as u32;
     for v in obj.values_mut() {
         strip_value(v, redacted);
@@ -136,11 +239,12 @@ fn strip_value(v: &mut Value, redacted: &mut u32) {
 
 /// Counts key-material members as the transform does: each occurrence,
 /// duplicates included, but none inside a member already removed or
-/// replaced (the top-level `severity`).
+/// replaced (the top-level `severity`, or the one of an envelope's event).
 fn count_key_material(event: &[u8]) -> Option<u32> {
     parse(event, |de| {
         KeyMaterialCount { top_level: true }.deserialize(de)
     })
+    .map(|c| c.as_event)
 }
 
 /// `bytes` as a JSON value, at any depth (the transform's output, say).
@@ -214,61 +318,122 @@ fn deeper_than(event: &[u8], limit: usize) -> bool {
     false
 }
 
+/// The top-level members of an event in order, duplicates kept.
+struct TopLevel;
+
+impl<'de> DeserializeSeed<'de> for TopLevel {
+    type Value = Vec<(String, Value)>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopLevel {
+    type Value = Vec<(String, Value)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            members.push((key, map.next_value::<Value>()?));
+        }
+        Ok(members)
+    }
+}
+
+/// Key-material members counted in a value: as a nested value (`plain`),
+/// and as an event whose `severity` member's contents go with it
+/// (`as_event`); and what an envelope test needs to know of it.
+#[derive(Default)]
+struct Counted {
+    plain: u32,
+    as_event: u32,
+    is_string: bool,
+    /// An object whose (last) `action` member is a string.
+    string_action: bool,
+}
+
 struct KeyMaterialCount {
     top_level: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for KeyMaterialCount {
-    type Value = u32;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<u32, D::Error> {
+    type Value = Counted;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Counted, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for KeyMaterialCount {
-    type Value = u32;
+    type Value = Counted;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<u32, A::Error> {
-        let mut n = 0;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Counted, A::Error> {
+        let mut c = Counted::default();
+        // Top level: the first `payload` object with a string action is an
+        // envelope's event, counted as an event instead of as one member.
+        let mut envelope_seen = false;
         while let Some(key) = map.next_key::<String>()? {
             let inner = map.next_value_seed(KeyMaterialCount { top_level: false })?;
-            if KEY_MATERIAL.iter().any(|m| m.eq_ignore_ascii_case(&key)) {
-                n += 1;
-            } else if !(self.top_level && key == "severity") {
-                n += inner;
+            if key == "action" {
+                c.string_action = inner.is_string;
+            }
+            if self.top_level
+                && !envelope_seen
+                && key.eq_ignore_ascii_case("payload")
+                && inner.string_action
+            {
+                envelope_seen = true;
+                c.as_event += inner.as_event;
+                continue;
+            }
+            if is_key_material(&key) {
+                c.plain += 1;
+                c.as_event += 1;
+            } else {
+                c.plain += inner.plain;
+                if key != "severity" {
+                    c.as_event += inner.plain;
+                }
             }
         }
-        Ok(n)
+        Ok(c)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u32, A::Error> {
-        let mut n = 0;
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Counted, A::Error> {
+        let mut c = Counted::default();
         while let Some(inner) = seq.next_element_seed(KeyMaterialCount { top_level: false })? {
-            n += inner;
+            c.plain += inner.plain;
         }
-        Ok(n)
+        c.as_event = c.plain;
+        Ok(c)
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<u32, E> {
-        Ok(0)
+    fn visit_bool<E>(self, _: bool) -> Result<Counted, E> {
+        Ok(Counted::default())
     }
-    fn visit_i64<E>(self, _: i64) -> Result<u32, E> {
-        Ok(0)
+    fn visit_i64<E>(self, _: i64) -> Result<Counted, E> {
+        Ok(Counted::default())
     }
-    fn visit_u64<E>(self, _: u64) -> Result<u32, E> {
-        Ok(0)
+    fn visit_u64<E>(self, _: u64) -> Result<Counted, E> {
+        Ok(Counted::default())
     }
-    fn visit_f64<E>(self, _: f64) -> Result<u32, E> {
-        Ok(0)
+    fn visit_f64<E>(self, _: f64) -> Result<Counted, E> {
+        Ok(Counted::default())
     }
-    fn visit_str<E>(self, _: &str) -> Result<u32, E> {
-        Ok(0)
+    fn visit_str<E>(self, _: &str) -> Result<Counted, E> {
+        Ok(Counted {
+            is_string: true,
+            ..Counted::default()
+        })
     }
-    fn visit_unit<E>(self) -> Result<u32, E> {
-        Ok(0)
+    fn visit_unit<E>(self) -> Result<Counted, E> {
+        Ok(Counted::default())
     }
 }
