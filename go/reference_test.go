@@ -3,8 +3,11 @@ package kpaudit
 // A pure-Go version of the transform with encoding/json and
 // map[string]any: what a Go user would write instead of this package. It
 // exists to be measured against the library (bench_test.go) and is
-// faithful enough for that: same severity tables, same key-material names,
-// same routing and fallbacks. Unlike the library it does not keep member
+// faithful enough for that on Key Protect's events (the tests and the
+// benchmark give it a Key Protect-only corpus): same severity tables, the
+// inferred severities included, same key-material names, same routing and
+// fallbacks. Hyper Protect Crypto Services' tables and the ingestion
+// envelope are the library's alone. Unlike the library it does not keep member
 // order, number spelling, string escapes or duplicate members, and it
 // accepts invalid UTF-8 inside strings.
 
@@ -28,6 +31,18 @@ var refActionSeverity = map[string]Severity{
 	"kms.policies.write":              Warning,
 	"kms.instancepolicies.write":      Warning,
 	"kms.instance-policies.write":     Warning,
+	// Inferred for actions no documented table rates.
+	"kms.secrets.purge":          Critical,
+	"kms.kmip.destroy":           Critical,
+	"kms.kmip-management.delete": Critical,
+	"kms.kmip.revoke":            Warning,
+	"kms.kmip.activate":          Warning,
+	"kms.secrets.expire":         Warning,
+	"kms.secrets.patch":          Warning,
+	"kms.key-rings.delete":       Warning,
+	"kms.keyrings.delete":        Warning,
+	"kms.secrets-alias.delete":   Warning,
+	"kms.secrets.deletealias":    Warning,
 }
 
 var refStatusSeverity = map[int]Severity{
@@ -173,12 +188,30 @@ func refURILocation(uri string) string {
 	}
 	host, _, _ = strings.Cut(host, ":")
 	host = strings.ToLower(host)
-	region, ok := strings.CutSuffix(host, ".kms.cloud.ibm.com")
-	if !ok {
-		return ""
+	var region string
+	if rest, ok := strings.CutSuffix(host, ".kms.cloud.ibm.com"); ok {
+		// <region>, private.<region>, qsc.<region>, private-qsc.<region>
+		region = rest
+		for _, p := range []string{"private.", "qsc.", "private-qsc."} {
+			if r, ok := strings.CutPrefix(rest, p); ok {
+				region = r
+				break
+			}
+		}
+	} else if rest, ok := strings.CutSuffix(host, ".kms.appdomain.cloud"); ok {
+		// <instance>.api.<region>
+		parts := strings.Split(rest, ".")
+		if len(parts) != 3 || parts[1] != "api" || parts[0] == "" {
+			return ""
+		}
+		region = parts[2]
+	} else if rest, ok := strings.CutSuffix(host, ".bluemix.net"); ok {
+		region, ok = strings.CutPrefix(rest, "keyprotect.")
+		if !ok {
+			return ""
+		}
 	}
-	region = strings.TrimPrefix(region, "private.")
-	if strings.Contains(region, ".") {
+	if region == "" || strings.Contains(region, ".") {
 		return ""
 	}
 	return region

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(event planted batch msgpack config)
+[[ ${#targets[@]} -gt 0 ]] || targets=(event planted batch msgpack framed config)
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz > /dev/null || cargo install --locked cargo-fuzz
@@ -29,7 +29,7 @@ write_seeds() { # dir < lines
     done
 }
 
-gen() { cargo run --quiet --release --example gen_events -- "$@"; }
+gen() { cargo run --quiet --release -p gen-events -- "$@"; }
 corpus=fuzz/corpus
 if [[ ! -d $corpus/event ]]; then
     gen --count 300 --seed 41 --corrupt-percent 5 | write_seeds "$corpus/event"

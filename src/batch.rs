@@ -248,6 +248,13 @@ impl Transform {
     }
 }
 
+/// The length of the whole MessagePack value at the start of `bytes`, or
+/// `None` when the bytes end first (or hold the reserved byte 0xc1): how a
+/// reader of a MessagePack stream cuts it into chunks of whole items.
+pub fn msgpack_item_len(bytes: &[u8]) -> Option<usize> {
+    msgpack::skip_value(bytes, 0)
+}
+
 /// A name as a C host borrows it: its bytes and a NUL.
 pub(crate) fn with_nul(name: &str) -> Vec<u8> {
     let mut c = Vec::with_capacity(name.len() + 1);

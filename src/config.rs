@@ -4,14 +4,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::json;
 use crate::redact::{self, KeyMaterial, RedactMode};
 use crate::route::{RouteRules, DEFAULT_UNMATCHED, REGION_TABLE};
 use crate::severity::{
-    self, Precedence, Service, Severity, SeverityRules, HPCS_STATUS_TABLE, STATUS_TABLE,
+    self, Origin, Precedence, Service, Severity, SeverityRules, HPCS_STATUS_TABLE, STATUS_TABLE,
 };
 
 /// The largest event size a configuration may allow (1 GiB).
@@ -19,7 +19,7 @@ pub const MAX_EVENT_BYTES_CEILING: u64 = 1 << 30;
 /// The deepest nesting a configuration may allow.
 pub const MAX_DEPTH_CEILING: u64 = 100_000;
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// The built-in services whose tables apply: `kms` (Key Protect) and
@@ -52,7 +52,7 @@ impl Default for Config {
     }
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ServiceName {
     #[serde(rename = "kms")]
     Kms,
@@ -69,14 +69,14 @@ impl From<ServiceName> for Service {
     }
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum EnvelopeName {
     Auto,
     Off,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SeverityConfig {
     /// Severity of an action in no table (built-in or configured).
@@ -110,14 +110,14 @@ impl Default for SeverityConfig {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServiceSeverityConfig {
     /// HTTP status ("500") -> severity, for this service's events.
     pub status: BTreeMap<String, SeverityName>,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum SeverityName {
     Normal,
@@ -135,7 +135,7 @@ impl From<SeverityName> for Severity {
     }
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum PrecedenceName {
     Highest,
@@ -143,7 +143,7 @@ pub enum PrecedenceName {
     Action,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RedactConfig {
     /// Names added to the built-in key-material list (which cannot be removed).
@@ -168,14 +168,14 @@ impl Default for RedactConfig {
     }
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum ModeName {
     Remove,
     Mask,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RouteConfig {
     /// Key Protect region -> Activity Tracker region, merged over Table 5.
@@ -199,7 +199,7 @@ impl Default for RouteConfig {
     }
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     /// Events longer than this many bytes are rejected unread.
@@ -230,6 +230,12 @@ pub(crate) struct Compiled {
 }
 
 impl Config {
+    /// The configuration with every default filled in, as JSON: what
+    /// `kpaudit check-config` prints.
+    pub fn effective_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
     /// Parses configuration text. Errors name the offending key's path.
     pub fn from_json(text: &[u8]) -> Result<Config, Error> {
         // Text that is not JSON is reported by its line and column: a key
@@ -293,7 +299,7 @@ impl SeverityConfig {
                 ));
             }
             let sev = Severity::from(sev);
-            actions.insert(Box::from(name.as_bytes()), sev);
+            actions.insert(Box::from(name.as_bytes()), (sev, Origin::Configured));
             // Every spelling of a renamed action gets one severity.
             for other in severity::other_spellings(name) {
                 match self.actions.get(&other) {
@@ -304,13 +310,22 @@ impl SeverityConfig {
                         )));
                     }
                     _ => {
-                        actions.insert(Box::from(other.as_bytes()), sev);
+                        actions.insert(Box::from(other.as_bytes()), (sev, Origin::Configured));
                     }
                 }
             }
         }
         let common = parse_status("severity.status", &self.status)?;
-        let mut tables = [STATUS_TABLE.to_vec(), HPCS_STATUS_TABLE.to_vec()];
+        let mut tables: [Vec<(u16, Severity, Origin)>; 2] = [
+            STATUS_TABLE
+                .iter()
+                .map(|&(c, s)| (c, s, Origin::KeyProtect))
+                .collect(),
+            HPCS_STATUS_TABLE
+                .iter()
+                .map(|&(c, s)| (c, s, Origin::Hpcs))
+                .collect(),
+        ];
         let mut tke_400 = Some(Severity::Critical);
         for (service, table) in Service::ALL.into_iter().zip(&mut tables) {
             let own = match self
@@ -325,8 +340,8 @@ impl SeverityConfig {
                 None => Vec::new(),
             };
             for &(code, sev) in common.iter().chain(&own) {
-                table.retain(|&(c, _)| c != code);
-                table.push((code, sev));
+                table.retain(|&(c, _, _)| c != code);
+                table.push((code, sev, Origin::Configured));
                 // A configured 400 for HPCS applies to its TKE actions too.
                 if service == Service::Hpcs && code == 400 {
                     tke_400 = None;

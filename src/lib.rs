@@ -19,6 +19,8 @@ pub mod config;
 #[deny(unsafe_code)]
 pub mod error;
 #[deny(unsafe_code)]
+pub mod explain;
+#[deny(unsafe_code)]
 mod fast_hash;
 #[cfg(feature = "panic-injection")]
 #[deny(unsafe_code)]
@@ -49,7 +51,11 @@ mod transform;
 
 pub use batch::Batch;
 pub use config::Config;
+/// The library's version, `MAJOR.MINOR.PATCH`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub use error::{Error, ErrorKind};
+pub use explain::Explanation;
 pub use rejects::Rejected;
 pub use severity::Severity;
 pub use transform::{Output, Transform};

@@ -370,13 +370,43 @@ fn hpcs_normal_actions() -> impl Iterator<Item = (String, Severity)> {
         .map(|(name, s)| (format!("hs-crypto.{}", &name["kms.".len()..]), *s))
 }
 
+/// Where a severity rule comes from, for `explain`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Key Protect's documented table (Table 7/10 for actions, 8/11 for status).
+    KeyProtect,
+    /// Hyper Protect Crypto Services' documented tables.
+    Hpcs,
+    /// HPCS's rule that a 400 on a crypto-unit (TKE) action is critical.
+    HpcsTke400,
+    /// Inferred by analogy for an action no documented table rates.
+    Inferred,
+    /// The configuration.
+    Configured,
+}
+
+impl Origin {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Origin::KeyProtect => "Key Protect's documented table",
+            Origin::Hpcs => "Hyper Protect Crypto Services' documented table",
+            Origin::HpcsTke400 => "HPCS: a 400 on a crypto-unit (TKE) action is critical",
+            Origin::Inferred => "inferred by analogy (not in IBM's tables)",
+            Origin::Configured => "the configuration",
+        }
+    }
+}
+
+/// A listed severity and where the entry comes from.
+pub type Rule = (Severity, Origin);
+
 /// The compiled severity rules: built-in tables merged with the configuration.
 #[derive(Clone, Debug)]
 pub struct SeverityRules {
-    actions: FastMap<Box<[u8]>, Severity>,
+    actions: FastMap<Box<[u8]>, (Severity, Origin)>,
     /// By service (`Service as usize`), indexed by status code; `None`
     /// where the code is unlisted.
-    status: Vec<Box<[Option<Severity>]>>,
+    status: Vec<Box<[Option<Rule>]>>,
     /// What a 400 on an HPCS crypto-unit action is, unless configured away.
     tke_400: Option<Severity>,
     /// Services whose tables apply; events of the others are treated as
@@ -390,8 +420,8 @@ impl SeverityRules {
     /// `actions` holds every action entry (every spelling of each);
     /// `status` each service's merged status table.
     pub fn new(
-        actions: HashMap<Box<[u8]>, Severity>,
-        status: [Vec<(u16, Severity)>; 2],
+        actions: HashMap<Box<[u8]>, (Severity, Origin)>,
+        status: [Vec<(u16, Severity, Origin)>; 2],
         tke_400: Option<Severity>,
         enabled: [bool; 2],
         default: Severity,
@@ -401,8 +431,8 @@ impl SeverityRules {
             .iter()
             .map(|table| {
                 let mut codes = vec![None; 1000].into_boxed_slice();
-                for &(code, sev) in table {
-                    codes[usize::from(code)] = Some(sev);
+                for &(code, sev, origin) in table {
+                    codes[usize::from(code)] = Some((sev, origin));
                 }
                 codes
             })
@@ -419,7 +449,20 @@ impl SeverityRules {
 
     /// Severity of an action as listed (built-in or configured), if it is.
     pub fn action(&self, action: &[u8]) -> Option<Severity> {
+        self.actions.get(action).map(|&(sev, _)| sev)
+    }
+
+    /// The same, with where the entry comes from.
+    pub fn action_rule(&self, action: &[u8]) -> Option<(Severity, Origin)> {
         self.actions.get(action).copied()
+    }
+
+    pub fn default_severity(&self) -> Severity {
+        self.default
+    }
+
+    pub fn precedence(&self) -> Precedence {
+        self.precedence
     }
 
     /// The service whose status table an event's action picks: Key
@@ -433,11 +476,16 @@ impl SeverityRules {
 
     /// Severity of an HTTP status as listed for the action's service.
     pub fn status(&self, action: Option<&[u8]>, code: u64) -> Option<Severity> {
+        self.status_rule(action, code).map(|(sev, _)| sev)
+    }
+
+    /// The same, with where the entry comes from.
+    pub fn status_rule(&self, action: Option<&[u8]>, code: u64) -> Option<(Severity, Origin)> {
         let service = self.service(action);
         if service == Service::Hpcs && code == 400 {
             if let Some(sev) = self.tke_400 {
                 if action.is_some_and(|a| a.starts_with(TKE_PREFIX.as_bytes())) {
-                    return Some(sev);
+                    return Some((sev, Origin::HpcsTke400));
                 }
             }
         }
@@ -463,14 +511,25 @@ impl SeverityRules {
 
 /// The built-in action tables of the enabled services, with every spelling
 /// of each action; the inferred rows too when `inferred`.
-pub fn builtin_actions(enabled: [bool; 2], inferred: bool) -> HashMap<Box<[u8]>, Severity> {
-    let mut rows: Vec<(String, Severity)> = Vec::new();
+pub fn builtin_actions(
+    enabled: [bool; 2],
+    inferred: bool,
+) -> HashMap<Box<[u8]>, (Severity, Origin)> {
+    let mut rows: Vec<(String, Severity, Origin)> = Vec::new();
     if enabled[Service::KeyProtect as usize] {
-        rows.extend(ACTION_TABLE.iter().map(|&(n, s)| (n.to_owned(), s)));
+        rows.extend(
+            ACTION_TABLE
+                .iter()
+                .map(|&(n, s)| (n.to_owned(), s, Origin::KeyProtect)),
+        );
     }
     if enabled[Service::Hpcs as usize] {
-        rows.extend(hpcs_normal_actions());
-        rows.extend(HPCS_ACTION_TABLE.iter().map(|&(n, s)| (n.to_owned(), s)));
+        rows.extend(hpcs_normal_actions().map(|(n, s)| (n, s, Origin::Hpcs)));
+        rows.extend(
+            HPCS_ACTION_TABLE
+                .iter()
+                .map(|&(n, s)| (n.to_owned(), s, Origin::Hpcs)),
+        );
     }
     if inferred {
         rows.extend(
@@ -479,15 +538,15 @@ pub fn builtin_actions(enabled: [bool; 2], inferred: bool) -> HashMap<Box<[u8]>,
                 .filter(|(n, _, _)| {
                     Service::of_action(n.as_bytes()).is_some_and(|s| enabled[s as usize])
                 })
-                .map(|&(n, s, _)| (n.to_owned(), s)),
+                .map(|&(n, s, _)| (n.to_owned(), s, Origin::Inferred)),
         );
     }
     let mut map = HashMap::new();
-    for (name, sev) in rows {
+    for (name, sev, origin) in rows {
         for other in other_spellings(&name) {
-            map.insert(Box::from(other.as_bytes()), sev);
+            map.insert(Box::from(other.as_bytes()), (sev, origin));
         }
-        map.insert(Box::from(name.into_bytes()), sev);
+        map.insert(Box::from(name.into_bytes()), (sev, origin));
     }
     map
 }
@@ -499,7 +558,16 @@ mod tests {
     fn rules(p: Precedence) -> SeverityRules {
         SeverityRules::new(
             builtin_actions([true, true], true),
-            [STATUS_TABLE.to_vec(), HPCS_STATUS_TABLE.to_vec()],
+            [
+                STATUS_TABLE
+                    .iter()
+                    .map(|&(c, s)| (c, s, Origin::KeyProtect))
+                    .collect(),
+                HPCS_STATUS_TABLE
+                    .iter()
+                    .map(|&(c, s)| (c, s, Origin::Hpcs))
+                    .collect(),
+            ],
             Some(Severity::Critical),
             [true, true],
             Severity::Normal,

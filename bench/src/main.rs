@@ -364,11 +364,13 @@ fn jq(corpus: &[u8], slice_mb: f64, runs: usize) -> Option<(f64, f64, f64)> {
 }
 
 pub fn jq_program() -> String {
+    // Key Protect's documented table only: the jq program is a peer for
+    // speed, not a second implementation of every rule.
     let mut actions = serde_json::Map::new();
     for &(name, sev) in kpaudit::severity::ACTION_TABLE {
         actions.insert(name.into(), (sev as u8).into());
-        if let Some(other) = kpaudit::severity::other_spelling(name) {
-            actions.insert(other.into(), (sev as u8).into());
+        for other in kpaudit::severity::other_spellings(name) {
+            actions.insert(other, (sev as u8).into());
         }
     }
     let status: serde_json::Map<_, _> = kpaudit::severity::STATUS_TABLE

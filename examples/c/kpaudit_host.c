@@ -1,13 +1,16 @@
 /*
  * kpaudit_host: an example host with the shape of a log shipper's filter.
  *
- *     kpaudit_host [--config FILE] OUTDIR < events.ndjson
+ *     kpaudit_host [--config FILE] [--append] OUTDIR < events.ndjson
  *
  * Reads NDJSON events from stdin, one per line, and runs each through one
- * kpaudit transform. Every transformed event is appended, followed by a
- * newline, to OUTDIR/<route>.ndjson; a rejected line is never written
- * anywhere (it may hold key material), only counted with its line number
- * and the library's error message, which never quotes the event.
+ * kpaudit transform. Every transformed event is written, followed by a
+ * newline, to OUTDIR/<route>.ndjson. A rejected line is never written
+ * anywhere (it may hold key material): OUTDIR/dead-letter.ndjson gets a
+ * record of it, {"error", "input", "line", "message"}, whose message (the
+ * library's) never quotes the event. That is the project's one output
+ * layout, the `kpaudit run` command's too. OUTDIR must be empty or new,
+ * unless --append says to add to its files.
  *
  * At the end a summary goes to stdout: lines read, emitted and rejected,
  * events per route and per severity, members redacted, and the rejected
@@ -32,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -79,6 +83,10 @@ struct host {
     char *line;
     size_t line_cap;
 
+    FILE *dead_letters; /* OUTDIR/dead-letter.ndjson */
+    char *dead_path;
+    int append;
+
     uint64_t input_lines;
     uint64_t emitted;
     uint64_t rejected;
@@ -90,14 +98,16 @@ struct host {
 static void usage(FILE *to)
 {
     fprintf(to,
-            "Usage: %s [--config FILE] OUTDIR < events.ndjson\n"
+            "Usage: %s [--config FILE] [--append] OUTDIR < events.ndjson\n"
             "\n"
             "Transforms NDJSON Key Protect audit events from stdin with kpaudit and\n"
-            "appends each one to OUTDIR/<route>.ndjson. Rejected lines are counted,\n"
-            "never written. Prints a summary to stdout.\n"
+            "writes each one to OUTDIR/<route>.ndjson. A rejected line is recorded in\n"
+            "OUTDIR/dead-letter.ndjson (line number and reason, never its bytes).\n"
+            "Prints a summary to stdout.\n"
             "\n"
             "Options:\n"
             "  --config FILE  kpaudit configuration (JSON); default: built-in tables\n"
+            "  --append       add to the files of an OUTDIR that is not empty\n"
             "  -h, --help     print this help\n"
             "\n"
             "Exit status: 0 when the input was processed (even with rejected lines),\n"
@@ -201,6 +211,11 @@ static int build_routes(struct host *h, const char *outdir)
             return -1;
         }
         r->file_owner = r;
+        if (strcmp(r->path, h->dead_path) == 0) {
+            fprintf(stderr, "%s: route \"%s\" would write the dead letters' file; rename it in the configuration\n",
+                    g_prog, r->name);
+            return -1;
+        }
         /* Two names may sanitize to one file name: they share one stream,
          * so that their lines never interleave mid-line. */
         for (j = 0; j < i; j++) {
@@ -213,9 +228,16 @@ static int build_routes(struct host *h, const char *outdir)
     return 0;
 }
 
-static int ensure_outdir(const char *outdir)
+/* OUTDIR exists (created if not) and, unless appending, holds nothing: a
+ * second run into the same directory must not add silently. Then the dead
+ * letters' file is opened, so that it is there even when nothing is
+ * rejected. */
+static int open_outdir(struct host *h, const char *outdir)
 {
     struct stat st;
+    DIR *dir;
+    struct dirent *entry;
+    static const char dead[] = "/dead-letter.ndjson";
     if (mkdir(outdir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "%s: cannot create output directory %s: %s\n", g_prog, outdir, strerror(errno));
         return -1;
@@ -224,7 +246,68 @@ static int ensure_outdir(const char *outdir)
         fprintf(stderr, "%s: %s is not a directory\n", g_prog, outdir);
         return -1;
     }
+    if (!h->append) {
+        dir = opendir(outdir);
+        if (dir == NULL) {
+            fprintf(stderr, "%s: cannot read %s: %s\n", g_prog, outdir, strerror(errno));
+            return -1;
+        }
+        while ((entry = readdir(dir)) != NULL) {
+            if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0) {
+                closedir(dir);
+                fprintf(stderr, "%s: %s is not empty: give an empty or new directory, or --append\n", g_prog,
+                        outdir);
+                return -1;
+            }
+        }
+        closedir(dir);
+    }
+    h->dead_path = (char *)malloc(strlen(outdir) + sizeof dead);
+    if (h->dead_path == NULL) {
+        fprintf(stderr, "%s: out of memory\n", g_prog);
+        return -1;
+    }
+    memcpy(h->dead_path, outdir, strlen(outdir));
+    memcpy(h->dead_path + strlen(outdir), dead, sizeof dead);
+    h->dead_letters = fopen(h->dead_path, h->append ? "ab" : "wb");
+    if (h->dead_letters == NULL) {
+        fprintf(stderr, "%s: cannot open %s: %s\n", g_prog, h->dead_path, strerror(errno));
+        return -1;
+    }
     return 0;
+}
+
+/* `s` as a JSON string literal (messages are printable ASCII, but may hold
+ * a quote or a backslash). */
+static void put_json_string(FILE *f, const char *s)
+{
+    putc('"', f);
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            putc('\\', f);
+            putc(c, f);
+        } else if (c < 0x20) {
+            fprintf(f, "\\u%04x", c);
+        } else {
+            putc(c, f);
+        }
+    }
+    putc('"', f);
+}
+
+static const char *error_name(kpaudit_result code)
+{
+    switch (code) {
+    case KPAUDIT_INVALID_EVENT:
+        return "invalid_event";
+    case KPAUDIT_EVENT_TOO_LARGE:
+        return "event_too_large";
+    case KPAUDIT_PANIC:
+        return "panic";
+    default:
+        return "error";
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -255,7 +338,7 @@ static int emit(struct host *h, const uint8_t *data, size_t len)
     }
     owner = r->file_owner;
     if (owner->file == NULL) {
-        owner->file = fopen(owner->path, "ab");
+        owner->file = fopen(owner->path, h->append ? "ab" : "wb");
         if (owner->file == NULL) {
             fprintf(stderr, "%s: cannot open %s: %s\n", g_prog, owner->path, strerror(errno));
             return -1;
@@ -278,6 +361,14 @@ static int reject(struct host *h, kpaudit_result code)
     struct rejections *rej = &h->by_code[slot];
     h->rejected++;
     rej->count++;
+    /* The dead letter: where and why, never the line. */
+    fprintf(h->dead_letters, "{\"error\":\"%s\",\"input\":\"-\",\"line\":%" PRIu64 ",\"message\":",
+            error_name(code), h->input_lines);
+    put_json_string(h->dead_letters, kpaudit_error_message(h->error));
+    if (fputs("}\n", h->dead_letters) == EOF) {
+        fprintf(stderr, "%s: error writing %s: %s\n", g_prog, h->dead_path, strerror(errno));
+        return -1;
+    }
     if (rej->examples_len < MAX_EXAMPLES) {
         /* The message never quotes the event, so it is safe to keep. */
         char *copy = strdup(kpaudit_error_message(h->error));
@@ -412,6 +503,7 @@ static int print_summary(struct host *h)
             printf("    line %" PRIu64 ": %s\n", rej->examples[j].line, rej->examples[j].message);
         }
     }
+    printf("dead letters: %" PRIu64 "  -> dead-letter.ndjson\n", h->rejected);
     free(sorted);
 
     if (h->input_lines != h->emitted + h->rejected) {
@@ -441,6 +533,13 @@ static int close_files(struct host *h)
             r->file = NULL;
         }
     }
+    if (h->dead_letters != NULL) {
+        if (fclose(h->dead_letters) != 0) {
+            fprintf(stderr, "%s: error writing %s: %s\n", g_prog, h->dead_path, strerror(errno));
+            status = -1;
+        }
+        h->dead_letters = NULL;
+    }
     return status;
 }
 
@@ -452,6 +551,7 @@ static void host_free(struct host *h)
         free(h->routes[i].path);
     }
     free(h->routes);
+    free(h->dead_path);
     for (i = 0; i < CODE_SLOTS; i++) {
         for (j = 0; j < h->by_code[i].examples_len; j++) {
             free(h->by_code[i].examples[j].message);
@@ -487,6 +587,8 @@ int main(int argc, char **argv)
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             usage(stdout);
             return 0;
+        } else if (strcmp(arg, "--append") == 0) {
+            h.append = 1;
         } else if (strcmp(arg, "--config") == 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "%s: --config needs a file name\n\n", g_prog);
@@ -551,7 +653,7 @@ int main(int argc, char **argv)
     if (config_path != NULL && config_len == 0) {
         fprintf(stderr, "%s: note: %s is empty; using the built-in configuration\n", g_prog, config_path);
     }
-    if (ensure_outdir(outdir) != 0 || build_routes(&h, outdir) != 0) {
+    if (open_outdir(&h, outdir) != 0 || build_routes(&h, outdir) != 0) {
         goto done;
     }
     if (process_input(&h) != 0) {

@@ -145,3 +145,85 @@ pub fn check_msgpack(record: &[u8]) {
         }
     }
 }
+
+/// The framed target's item: `[header, record]` as Fluent Bit frames
+/// events, with key material planted in the header's metadata and in the
+/// record (8 bytes of `data` pick them), in the framing width and with the
+/// timestamp (markers' included) that two more bytes pick; then edited by
+/// the rest as `planted_event` edits. Returns the item and whether it was
+/// edited.
+pub fn framed_item(data: &[u8]) -> (Vec<u8>, bool) {
+    let (head, edits) = data.split_at(data.len().min(10));
+    let mut pick = [0u8; 10];
+    pick[..head.len()].copy_from_slice(head);
+    let mut rng = leak::corpus::Rng::new(u64::from_le_bytes(pick[2..10].try_into().unwrap()));
+    let meta: serde_json::Value =
+        serde_json::from_str(&leak::planted_event(&mut rng).event).unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(&leak::planted_event(&mut rng).event).unwrap();
+    let mut item = match pick[0] % 3 {
+        0 => vec![0x92],
+        1 => vec![0xdc, 0, 2],
+        _ => vec![0xdd, 0, 0, 0, 2],
+    };
+    item.push(0x92);
+    match pick[1] % 6 {
+        0 => item.extend_from_slice(&[0xce, 0x65, 0x53, 0xf1, 0x00]),
+        1 => item.push(0xff),
+        2 => item.push(0xfe),
+        3 => item.extend_from_slice(&[0xd7, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]),
+        4 => item.extend_from_slice(&[0xd7, 0, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 0]),
+        _ => item.extend_from_slice(&[0xd7, 0, 0x65, 0x53, 0xf1, 0, 0, 0, 0, 1]),
+    }
+    item.extend(msgpack_codec::encode(&meta));
+    item.extend(msgpack_codec::encode(&record));
+    for edit in edits.chunks_exact(3) {
+        let at = usize::from(u16::from_le_bytes([edit[0], edit[1]])) % (item.len() + 1);
+        match edit[2] % 4 {
+            0 => item.truncate(at),
+            1 if at < item.len() => item[at] ^= edit[2] | 1,
+            2 => item.insert(at, edit[2]),
+            _ if at < item.len() => {
+                item.remove(at);
+            }
+            _ => {}
+        }
+    }
+    (item, edits.len() >= 3)
+}
+
+/// A framed item through the per-item call and the batch: they agree; an
+/// accepted item has no key material left anywhere, header included (a
+/// second, redact-only scan of the whole output finds none), and an
+/// unedited one leaks no marker at all; a rejected one leaves no output
+/// and a clean message.
+pub fn check_framed(item: &[u8], edited: bool) {
+    let t = defaults();
+    let mut out = Output::new();
+    let result = t.transform_msgpack_item(item, &mut out);
+    let mut batch = kpaudit::Batch::new();
+    t.transform_msgpack_batch(item, &mut batch);
+    match result {
+        Ok(()) => {
+            let routed: Vec<u8> = (0..batch.route_count())
+                .flat_map(|r| batch.route_data(r).to_vec())
+                .collect();
+            assert_eq!(routed, out.data(), "the batch and the per-item call differ");
+            let mut again = Output::new();
+            t.redact_msgpack(out.data(), &mut again)
+                .expect("the output is valid MessagePack");
+            assert_eq!(again.redacted(), 0, "key material left in the output");
+            if !edited {
+                assert!(!leak::contains_marker(out.data()), "leaked");
+            }
+        }
+        Err(e) => {
+            assert!(out.data().is_empty(), "a rejected item left output");
+            assert_eq!(batch.emitted(), 0);
+            check_message(e.message());
+        }
+    }
+    for i in 0..batch.rejected().len() {
+        check_message(batch.rejected_message(i).unwrap());
+    }
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	kpaudit "github.com/kpaudit/kpaudit/go"
 	"github.com/redpanda-data/benthos/v4/public/service"
@@ -42,7 +43,25 @@ func newProcessor(config []byte) (*processor, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The shipped pipeline writes each route to <route>.ndjson beside
+	// dead-letter.ndjson: a route of that name would mix the two.
+	for _, route := range t.Routes() {
+		if fileStem(route) == "dead-letter" {
+			t.Close()
+			return nil, fmt.Errorf("route %q would write dead-letter.ndjson, the dead letters' file: rename it in the configuration", route)
+		}
+	}
 	return &processor{t: t}, nil
+}
+
+// fileStem is a route name as pipeline.yaml makes it a file name.
+func fileStem(route string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 128 && (r == '.' || r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return r
+		}
+		return '_'
+	}, route)
 }
 
 // ProcessBatch never fails the batch: Benthos would then pass the original

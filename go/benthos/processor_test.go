@@ -149,6 +149,7 @@ func TestConfigErrors(t *testing.T) {
 		{"missing file", "config_file: /nonexistent/kpaudit.json", "config_file: open /nonexistent/kpaudit.json: no such file or directory"},
 		{"unknown key", "config:\n  route:\n    destinatons: {}\n", "config: kpaudit: invalid config: route.destinatons: unknown field `destinatons`, expected one of `regions`, `destinations`, `unmatched`, `field` at line 1 column 23"},
 		{"bad JSON string", `config: '{"route":'`, "config: kpaudit: invalid config: line 1, column 9: EOF while parsing a value (the configuration is not valid JSON)"},
+		{"dead-letter route", `config: '{"route":{"unmatched":"dead-letter"}}'`, "config: route \"dead-letter\" would write dead-letter.ndjson, the dead letters' file: rename it in the configuration"},
 		{"bad file", "config_file: " + bad, "config_file " + bad + ": kpaudit: invalid config: line 1, column 30: trailing comma (the configuration is not valid JSON)"},
 	}
 	for _, c := range cases {

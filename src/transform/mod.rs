@@ -175,6 +175,37 @@ impl Transform {
         })
     }
 
+    /// What the scan of `event` captured, and whether it is an envelope
+    /// (for `explain`; `event` already transformed without error).
+    pub(crate) fn captures_of(
+        &self,
+        event: &[u8],
+        out: &mut Output,
+    ) -> Result<(Captures, bool), Error> {
+        out.scratch.index.build(event);
+        let scanned = scan::scan_indexed(event, &self.plan(), &mut out.scratch)?;
+        Ok((scanned.captures, scanned.envelope))
+    }
+
+    pub(crate) fn severity_rules(&self) -> &SeverityRules {
+        &self.severity
+    }
+
+    /// Whether a member of this (unescaped) name is stripped.
+    pub fn is_key_material(&self, name: &[u8]) -> bool {
+        self.key_material.contains(name)
+    }
+
+    pub(crate) fn is_route_field(&self, name: &[u8]) -> bool {
+        self.route_field
+            .as_ref()
+            .is_some_and(|(field, _)| field.as_slice() == name)
+    }
+
+    pub(crate) fn unwraps_envelopes(&self) -> bool {
+        self.envelope
+    }
+
     /// Every route name this transform can produce, the unmatched route first.
     pub fn route_names(&self) -> &[String] {
         self.routes.names()

@@ -2,15 +2,17 @@
 # C-side tests of kpaudit: the ABI test (strict warnings, then ASan+UBSan),
 # and the example host on a generated corpus, also under valgrind memcheck.
 # Run from the repository root:  bash tests/c/run.sh
-# Build products go to target/c/; scratch files to a temporary directory.
+# Build products go to $CARGO_TARGET_DIR/c/ (target/c/ by default); scratch
+# files to a temporary directory.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 CC=${CC:-gcc}
 STRICT=(-std=c99 -Wall -Wextra -Wpedantic -Werror)
-LINK=(target/debug/libkpaudit.a -lpthread -ldl -lm)
-OUT=target/c
+TARGET=${CARGO_TARGET_DIR:-target}
+LINK=("$TARGET/debug/libkpaudit.a" -lpthread -ldl -lm)
+OUT=$TARGET/c
 
 step() { printf '\n==> %s\n' "$*"; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
@@ -48,30 +50,46 @@ check_host_run() { # summary outdir
     done < <(sed -n '/^events per route:$/,/^events per severity:$/{/^  /p}' "$summary")
     echo "    $routes route files, each with the summary's count"
 
-    # All lines over all route files = emitted; no other files.
-    local total=0 f
+    # All lines over all route files = emitted; one dead letter per
+    # rejected line, with its line number; no other files.
+    local total=0 f dead
+    [[ -f $outdir/dead-letter.ndjson ]] || fail "no dead-letter.ndjson in $outdir"
+    dead=$(wc -l < "$outdir/dead-letter.ndjson")
+    (( dead == rejected )) || fail "dead-letter.ndjson holds $dead lines, rejected $rejected"
+    if (( dead > 0 )) && grep -vqE '^\{"error":"[a-z_]+","input":"-","line":[0-9]+,"message":"[^"]+"\}$' "$outdir/dead-letter.ndjson"; then
+        fail "a dead letter is not {error, input, line, message}"
+    fi
     shopt -s nullglob
     for f in "$outdir"/*; do
         [[ $f == *.ndjson ]] || fail "unexpected file $f"
+        [[ $f == */dead-letter.ndjson ]] && continue
         total=$((total + $(wc -l < "$f")))
     done
     shopt -u nullglob
     (( total == emitted )) || fail "route files hold $total lines, emitted $emitted"
-    echo "    route files hold $total lines = emitted"
+    echo "    route files hold $total lines = emitted; $dead dead letters = rejected"
 
-    # No key-material member survives.
+    # No key-material member survives, but for an ingestion envelope's
+    # event: the one top-level "payload" object (the generator writes
+    # envelopes as {"payload":{...).
     local key
-    for key in payload encryptedNonce plaintext ciphertext authorization iv nonce aad; do
+    for key in encryptedNonce plaintext ciphertext authorization iv nonce aad; do
         if grep -rqiE "\"$key\"[[:space:]]*:" "$outdir"; then
             fail "output holds a \"$key\" member"
         fi
     done
+    if cat "$outdir"/*.ndjson | awk '{
+            n = gsub(/"[Pp][Aa][Yy][Ll][Oo][Aa][Dd]"[[:space:]]*:/, "&")
+            if (n > (/^\{"payload":\{/ ? 1 : 0)) bad = 1
+        } END { exit !bad }'; then
+        fail "output holds a \"payload\" member other than an envelope's event"
+    fi
     echo "    no key-material member in the output"
 }
 
 step "cargo build (debug library)"
 cargo build --quiet
-[[ -f target/debug/libkpaudit.a ]] || fail "target/debug/libkpaudit.a was not built"
+[[ -f $TARGET/debug/libkpaudit.a ]] || fail "$TARGET/debug/libkpaudit.a was not built"
 mkdir -p "$OUT"
 
 step "test_abi: $CC ${STRICT[*]} -Wconversion"
@@ -101,13 +119,21 @@ step "kpaudit_host: $CC ${STRICT[*]}"
 "$CC" "${STRICT[@]}" -g -Iinclude examples/c/kpaudit_host.c "${LINK[@]}" -o "$OUT/kpaudit_host"
 
 step "kpaudit_host on 2000 generated events (1% corrupt)"
-cargo run --quiet --example gen_events -- --count 2000 --seed 3 --corrupt-percent 1 > "$TMP/events.ndjson"
+cargo run --quiet -p gen-events -- --count 2000 --seed 3 --corrupt-percent 1 > "$TMP/events.ndjson"
 "$OUT/kpaudit_host" "$TMP/out" < "$TMP/events.ndjson" > "$TMP/summary.txt"
 sed 's/^/    | /' "$TMP/summary.txt"
 check_host_run "$TMP/summary.txt" "$TMP/out"
 rejected=$(summary_value "$TMP/summary.txt" rejected)
 (( rejected > 0 )) || fail "no line was rejected from a corrupted corpus"
 echo "    $rejected corrupt lines rejected"
+# A second run into the same directory is refused; --append adds to it.
+if "$OUT/kpaudit_host" "$TMP/out" < "$TMP/events.ndjson" > /dev/null 2> "$TMP/again.txt"; then
+    fail "a second run into a non-empty OUTDIR was not refused"
+fi
+grep -q 'is not empty' "$TMP/again.txt" || fail "the refusal does not say why: $(cat "$TMP/again.txt")"
+"$OUT/kpaudit_host" --append "$TMP/out" < "$TMP/events.ndjson" > /dev/null
+(( $(wc -l < "$TMP/out/dead-letter.ndjson") == 2 * rejected )) || fail "--append did not add the dead letters"
+echo "    a non-empty OUTDIR is refused; --append adds to its files"
 
 step "kpaudit_host edge cases: '/' in a route name, empty/long/NUL/CRLF lines, no final newline"
 printf '%s' '{"route":{"destinations":{"us-south":"team/dallas"}},"limits":{"max_event_bytes":4096}}' \
@@ -156,7 +182,7 @@ expect_exit_2 "OUTDIR is a file" "$OUT/kpaudit_host" "$TMP/not-a-dir"
 command -v valgrind > /dev/null 2>&1 || fail "valgrind is not installed (scripts/test.sh installs it)"
 VG=(valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all --show-leak-kinds=all)
 step "valgrind: kpaudit_host on 1000 generated events (2% corrupt)"
-cargo run --quiet --example gen_events -- --count 1000 --seed 5 --corrupt-percent 2 > "$TMP/small.ndjson"
+cargo run --quiet -p gen-events -- --count 1000 --seed 5 --corrupt-percent 2 > "$TMP/small.ndjson"
 "${VG[@]}" "$OUT/kpaudit_host" "$TMP/vg-out" < "$TMP/small.ndjson" > "$TMP/vg-summary.txt" ||
     fail "kpaudit_host under valgrind (errors or leaks reported above)"
 check_host_run "$TMP/vg-summary.txt" "$TMP/vg-out"

@@ -105,13 +105,21 @@ pub fn apply_members(members: Vec<(String, Value)>) -> (Value, Severity, String)
 }
 
 /// The transform on a parsed event: sets its severity, strips key
-/// material, and returns the severity and route name.
+/// material, and returns the severity and route name. (In place, as a
+/// user of serde_json would write it; an envelope takes the longer way.)
 pub fn apply(obj: &mut Map<String, Value>) -> (Severity, String) {
-    let members: Vec<(String, Value)> = std::mem::take(obj).into_iter().collect();
-    let (value, severity, route) = apply_members(members);
-    if let Value::Object(o) = value {
-        *obj = o;
+    if obj.iter().any(|(k, v)| is_envelope_event(k, v)) {
+        let members: Vec<(String, Value)> = std::mem::take(obj).into_iter().collect();
+        let (value, severity, route) = apply_members(members);
+        if let Value::Object(o) = value {
+            *obj = o;
+        }
+        return (severity, route);
     }
+    let severity = severity(obj);
+    let route = route(obj);
+    strip(obj, &mut 0);
+    obj.insert("severity".into(), Value::String(severity.as_str().into()));
     (severity, route)
 }
 

@@ -1,0 +1,500 @@
+//! `kpaudit run`: files (or stdin) through the batch API into one file per
+//! route, the rejected lines into dead-letter.ndjson, then a summary.
+//!
+//! The output layout is the project's one layout, shared with the C
+//! example host and the Benthos pipeline: `<route>.ndjson` in DIR,
+//! `dead-letter.ndjson` always present (input, line, error, message; never
+//! the line's bytes), and a summary; a DIR that is not empty is refused
+//! unless `--append` says to add to its files.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use kpaudit::{Batch, ErrorKind, Severity, Transform};
+
+use crate::input::{Line, Lines};
+use crate::{config_text, fail, transform_of, Format, EXIT_IO, EXIT_OK, EXIT_REJECTED, EXIT_USAGE};
+
+/// The batch's chunk: large enough to amortise the call, small enough to
+/// stay in cache-friendly territory (the library's benchmark default).
+const CHUNK: usize = 4 << 20;
+/// Inputs smaller than this finish before a progress bar would be read.
+const PROGRESS_FROM: u64 = 8 << 20;
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Input files; `-` (or none) reads stdin.
+    inputs: Vec<PathBuf>,
+    /// Output directory: <route>.ndjson per route (.msgpack with --format
+    /// msgpack) and dead-letter.ndjson. Created if missing; refused if not
+    /// empty, unless --append.
+    #[arg(long, short, value_name = "DIR")]
+    out: PathBuf,
+    /// kpaudit configuration file (JSON); built-in defaults without it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// How the inputs are framed.
+    #[arg(long, value_enum, default_value = "ndjson")]
+    format: Format,
+    /// Add to the files of a DIR that is not empty.
+    #[arg(long)]
+    append: bool,
+    /// Exit with status 3 when any line was rejected (status 0 otherwise:
+    /// rejected lines are accounted for, in the dead-letter file).
+    #[arg(long)]
+    fail_on_reject: bool,
+}
+
+/// Counts over the whole run.
+#[derive(Default)]
+struct Totals {
+    lines: u64,
+    emitted: u64,
+    redacted: u64,
+    severities: [u64; 3],
+    per_route: Vec<u64>,
+    rejected: BTreeMap<&'static str, u64>,
+    bytes: u64,
+}
+
+impl Totals {
+    fn rejected(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+}
+
+/// The open output files.
+struct Outputs {
+    dir: PathBuf,
+    append: bool,
+    /// By route index: file name, and the writer once it has an event.
+    routes: Vec<(String, Option<BufWriter<File>>)>,
+    dead: BufWriter<File>,
+}
+
+impl Outputs {
+    fn open(dir: &Path, t: &Transform, format: Format, append: bool) -> Result<Outputs, String> {
+        match fs::read_dir(dir) {
+            Ok(mut entries) => {
+                if !append && entries.next().is_some() {
+                    return Err(format!(
+                        "{} is not empty: give an empty or new directory, or --append to add \
+                         to its files",
+                        dir.display()
+                    ));
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?,
+            Err(e) => return Err(format!("{}: {e}", dir.display())),
+        }
+        let ext = match format {
+            Format::Ndjson => "ndjson",
+            Format::Msgpack => "msgpack",
+        };
+        let mut names: Vec<String> = vec!["dead-letter.ndjson".into()];
+        let mut routes = Vec::new();
+        for route in t.route_names() {
+            let file = format!("{}.{ext}", file_stem(route));
+            if names.contains(&file) {
+                return Err(format!(
+                    "route {route:?} would write {file}, which another route or the dead \
+                     letters already use: rename it in the configuration"
+                ));
+            }
+            names.push(file.clone());
+            routes.push((file, None));
+        }
+        let dead = open_file(&dir.join("dead-letter.ndjson"), append)?;
+        Ok(Outputs {
+            dir: dir.to_path_buf(),
+            append,
+            routes,
+            dead,
+        })
+    }
+
+    fn route(&mut self, index: usize) -> Result<&mut BufWriter<File>, String> {
+        let (name, writer) = &mut self.routes[index];
+        if writer.is_none() {
+            *writer = Some(open_file(&self.dir.join(&*name), self.append)?);
+        }
+        Ok(writer.as_mut().expect("opened above"))
+    }
+
+    fn finish(&mut self) -> Result<(), String> {
+        for (name, writer) in &mut self.routes {
+            if let Some(w) = writer {
+                w.flush().map_err(|e| format!("writing {name}: {e}"))?;
+            }
+        }
+        self.dead
+            .flush()
+            .map_err(|e| format!("writing dead-letter.ndjson: {e}"))
+    }
+}
+
+fn open_file(path: &Path, append: bool) -> Result<BufWriter<File>, String> {
+    let mut options = OpenOptions::new();
+    options.create(true);
+    if append {
+        options.append(true);
+    } else {
+        options.write(true).truncate(true);
+    }
+    options
+        .open(path)
+        .map(|f| BufWriter::with_capacity(1 << 20, f))
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))
+}
+
+/// A route name as a file name: anything but `[A-Za-z0-9._-]` becomes `_`,
+/// so that no name leaves DIR.
+fn file_stem(route: &str) -> String {
+    let stem: String = route
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if stem.starts_with('.') {
+        format!("_{stem}")
+    } else {
+        stem
+    }
+}
+
+fn error_name(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidEvent => "invalid_event",
+        ErrorKind::EventTooLarge => "event_too_large",
+        ErrorKind::InvalidConfig => "invalid_config",
+    }
+}
+
+/// One run: the transform, the outputs, the counts.
+struct Job<'a> {
+    t: &'a Transform,
+    batch: Batch,
+    outputs: Outputs,
+    totals: Totals,
+    progress: Option<ProgressBar>,
+}
+
+impl Job<'_> {
+    /// Transforms one chunk of whole lines (or items) of `input`, whose
+    /// first is line `first_line`.
+    fn chunk(
+        &mut self,
+        input: &str,
+        chunk: &[u8],
+        first_line: u64,
+        format: Format,
+    ) -> Result<(), String> {
+        match format {
+            Format::Ndjson => self.t.transform_batch(chunk, &mut self.batch),
+            Format::Msgpack => self.t.transform_msgpack_batch(chunk, &mut self.batch),
+        }
+        let b = &self.batch;
+        for route in 0..b.route_count() {
+            let data = b.route_data(route);
+            if data.is_empty() {
+                continue;
+            }
+            self.totals.per_route[route] += b.route_events(route) as u64;
+            let name = self.outputs.routes[route].0.clone();
+            self.outputs
+                .route(route)?
+                .write_all(data)
+                .map_err(|e| format!("writing {name}: {e}"))?;
+        }
+        for (i, sev) in [Severity::Normal, Severity::Warning, Severity::Critical]
+            .into_iter()
+            .enumerate()
+        {
+            self.totals.severities[i] += b.severity_count(sev) as u64;
+        }
+        self.totals.lines += b.lines() as u64;
+        self.totals.emitted += b.emitted() as u64;
+        self.totals.redacted += b.redacted();
+        self.totals.bytes += chunk.len() as u64;
+        let rejected: Vec<(u64, ErrorKind, String)> = b
+            .rejected()
+            .iter()
+            .map(|r| (first_line + r.line as u64 - 1, r.kind, r.message.to_owned()))
+            .collect();
+        for (line, kind, message) in rejected {
+            self.dead_letter(input, line, kind, &message, format)?;
+        }
+        if let Some(bar) = &self.progress {
+            bar.inc(chunk.len() as u64);
+        }
+        Ok(())
+    }
+
+    /// Records a rejected line: its place and reason, never its bytes.
+    fn dead_letter(
+        &mut self,
+        input: &str,
+        line: u64,
+        kind: ErrorKind,
+        message: &str,
+        format: Format,
+    ) -> Result<(), String> {
+        *self.totals.rejected.entry(error_name(kind)).or_default() += 1;
+        let place = match format {
+            Format::Ndjson => "line",
+            Format::Msgpack => "item",
+        };
+        let record = serde_json::json!({
+            "input": input,
+            place: line,
+            "error": error_name(kind),
+            "message": message,
+        });
+        writeln!(self.outputs.dead, "{record}")
+            .map_err(|e| format!("writing dead-letter.ndjson: {e}"))
+    }
+
+    fn ndjson(&mut self, input: &str, reader: impl BufRead) -> Result<(), String> {
+        let limit = self.t.max_event_bytes();
+        let mut lines = Lines::new(reader, limit);
+        let mut chunk: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
+        let (mut line_no, mut chunk_first) = (0u64, 1u64);
+        loop {
+            let line = lines
+                .next_line()
+                .map_err(|e| format!("reading {input}: {e}"))?;
+            let Some(line) = line else { break };
+            line_no += 1;
+            match line {
+                Line::Bytes(bytes) => {
+                    chunk.extend_from_slice(bytes);
+                    chunk.push(b'\n');
+                }
+                Line::TooLong(len) => {
+                    // Whole lines only go to the batch; this one was skipped.
+                    self.chunk(input, &chunk, chunk_first, Format::Ndjson)?;
+                    chunk.clear();
+                    self.totals.lines += 1;
+                    self.totals.bytes += len as u64 + 1;
+                    let e = kpaudit::Error::too_large(len, limit);
+                    self.dead_letter(input, line_no, e.kind(), e.message(), Format::Ndjson)?;
+                    chunk_first = line_no + 1;
+                    continue;
+                }
+            }
+            if chunk.len() >= CHUNK {
+                self.chunk(input, &chunk, chunk_first, Format::Ndjson)?;
+                chunk.clear();
+                chunk_first = line_no + 1;
+            }
+        }
+        if !chunk.is_empty() {
+            self.chunk(input, &chunk, chunk_first, Format::Ndjson)?;
+        }
+        Ok(())
+    }
+
+    fn msgpack(&mut self, input: &str, mut reader: impl Read) -> Result<(), String> {
+        let mut buf: Vec<u8> = Vec::with_capacity(CHUNK * 2);
+        let mut items = 0u64;
+        let mut eof = false;
+        while !eof || !buf.is_empty() {
+            // Fill to a chunk (or, for one large item, until it is whole).
+            while !eof && buf.len() < CHUNK {
+                let mut block = [0u8; 64 << 10];
+                let n = reader
+                    .read(&mut block)
+                    .map_err(|e| format!("reading {input}: {e}"))?;
+                eof = n == 0;
+                buf.extend_from_slice(&block[..n]);
+            }
+            let mut end = 0;
+            let mut count = 0u64;
+            while end < buf.len() && (end < CHUNK || eof) {
+                match kpaudit::batch::msgpack_item_len(&buf[end..]) {
+                    Some(len) => {
+                        end += len;
+                        count += 1;
+                    }
+                    None => break,
+                }
+            }
+            if end == 0 {
+                if eof {
+                    // What is left does not form an item: the batch
+                    // rejects it as one.
+                    end = buf.len();
+                } else {
+                    // One item larger than a chunk: read on.
+                    let mut block = vec![0u8; CHUNK];
+                    let n = reader
+                        .read(&mut block)
+                        .map_err(|e| format!("reading {input}: {e}"))?;
+                    eof = n == 0;
+                    buf.extend_from_slice(&block[..n]);
+                    continue;
+                }
+            }
+            let first = items + 1;
+            self.chunk(input, &buf[..end], first, Format::Msgpack)?;
+            items += count.max(1);
+            buf.drain(..end);
+        }
+        Ok(())
+    }
+}
+
+pub fn run(args: RunArgs) -> u8 {
+    let text = match config_text(args.config.as_ref()) {
+        Ok(text) => text,
+        Err(status) => return status,
+    };
+    let t = match transform_of(&text, args.config.as_ref()) {
+        Ok(t) => t,
+        Err(status) => return status,
+    };
+    let inputs: Vec<PathBuf> = if args.inputs.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.inputs.clone()
+    };
+    if inputs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return fail(EXIT_USAGE, "stdin (-) given more than once");
+    }
+    let outputs = match Outputs::open(&args.out, &t, args.format, args.append) {
+        Ok(o) => o,
+        Err(e) => return fail(EXIT_USAGE, e),
+    };
+    let total: u64 = inputs
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .filter_map(|p| fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let progress = (io::stderr().is_terminal() && total >= PROGRESS_FROM).then(|| {
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template(
+            "{bar:30} {bytes}/{total_bytes} {binary_bytes_per_sec} {eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar
+    });
+    let mut job = Job {
+        t: &t,
+        batch: Batch::new(),
+        outputs,
+        totals: Totals {
+            per_route: vec![0; t.route_names().len()],
+            ..Totals::default()
+        },
+        progress,
+    };
+    let started = Instant::now();
+    for path in &inputs {
+        let name = if path.as_os_str() == "-" {
+            "-".to_owned()
+        } else {
+            path.display().to_string()
+        };
+        let result = if path.as_os_str() == "-" {
+            let stdin = io::stdin();
+            match args.format {
+                Format::Ndjson => job.ndjson(&name, stdin.lock()),
+                Format::Msgpack => job.msgpack(&name, stdin.lock()),
+            }
+        } else {
+            match File::open(path) {
+                Ok(f) => match args.format {
+                    Format::Ndjson => job.ndjson(&name, BufReader::with_capacity(1 << 20, f)),
+                    Format::Msgpack => job.msgpack(&name, f),
+                },
+                Err(e) => Err(format!("cannot open {name}: {e}")),
+            }
+        };
+        if let Err(e) = result.and_then(|()| job.outputs.finish()) {
+            if let Some(bar) = &job.progress {
+                bar.abandon();
+            }
+            return fail(EXIT_IO, e);
+        }
+    }
+    if let Some(bar) = &job.progress {
+        bar.finish_and_clear();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    if let Err(e) = summary(&t, &job, seconds) {
+        return fail(EXIT_IO, format!("writing the summary: {e}"));
+    }
+    let totals = &job.totals;
+    if totals.lines != totals.emitted + totals.rejected() {
+        return fail(EXIT_IO, "internal error: lines are not all accounted for");
+    }
+    if args.fail_on_reject && totals.rejected() > 0 {
+        return EXIT_REJECTED;
+    }
+    EXIT_OK
+}
+
+/// The summary, in the layout the C example host prints too.
+fn summary(t: &Transform, job: &Job<'_>, seconds: f64) -> io::Result<()> {
+    let totals = &job.totals;
+    let mut out = io::stdout().lock();
+    writeln!(out, "kpaudit {} summary", kpaudit::VERSION)?;
+    writeln!(out, "input lines: {}", totals.lines)?;
+    writeln!(out, "emitted: {}", totals.emitted)?;
+    writeln!(out, "rejected: {}", totals.rejected())?;
+    writeln!(out, "members redacted: {}", totals.redacted)?;
+    writeln!(out, "events per route:")?;
+    let mut routes: Vec<(usize, u64)> = totals
+        .per_route
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|&(_, n)| n > 0)
+        .collect();
+    routes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    for (route, n) in routes {
+        writeln!(
+            out,
+            "  {:<20} {:>10}  -> {}",
+            t.route_names()[route],
+            n,
+            job.outputs.routes[route].0
+        )?;
+    }
+    writeln!(out, "events per severity:")?;
+    for (i, name) in ["normal", "warning", "critical"].iter().enumerate() {
+        writeln!(out, "  {:<20} {:>10}", name, totals.severities[i])?;
+    }
+    let none = if totals.rejected.is_empty() {
+        " none"
+    } else {
+        ""
+    };
+    writeln!(out, "rejected by reason:{none}")?;
+    for (reason, n) in &totals.rejected {
+        writeln!(out, "  {reason}: {n}")?;
+    }
+    writeln!(
+        out,
+        "dead letters: {}  -> dead-letter.ndjson",
+        totals.rejected()
+    )?;
+    let mb = totals.bytes as f64 / 1e6;
+    writeln!(
+        out,
+        "read {mb:.1} MB in {seconds:.2} s ({:.0} MB/s)",
+        if seconds > 0.0 { mb / seconds } else { 0.0 }
+    )
+}

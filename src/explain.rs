@@ -1,0 +1,333 @@
+//! Why one event came out as it did: which rule set its severity, which
+//! field gave its route, and where each member that was removed was. A
+//! diagnostic path beside the transform, never on it: the event is
+//! transformed as usual, then read again to explain the decisions.
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::error::Error;
+use crate::route::{crn_location, uri_location};
+use crate::scan::{Capture, Field};
+use crate::severity::{Origin, Precedence, Severity};
+use crate::transform::{Output, Transform};
+
+/// The decisions about one event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explanation {
+    /// The transformed event, as `Transform::transform` gives it.
+    pub output: Vec<u8>,
+    pub severity: Severity,
+    /// Whether the event is an ingestion envelope (its event inside
+    /// `payload` decided severity and route).
+    pub envelope: bool,
+    /// The action read (a string `action`), and its table entry if any.
+    pub action: Option<String>,
+    pub action_rule: Option<(Severity, Origin)>,
+    /// The HTTP status read from `reason.reasonCode`, and its entry.
+    pub status: Option<u64>,
+    pub status_rule: Option<(Severity, Origin)>,
+    pub precedence: Precedence,
+    /// How the two signals (or the default) gave the severity.
+    pub decided_by: &'static str,
+    pub route: String,
+    /// The field the route came from (`logSourceCRN`, `target.id`,
+    /// `requestData.requestURI`, prefixed `payload.` inside an envelope),
+    /// its value, and the location read from it; `None` when no field was
+    /// present.
+    pub route_field: Option<String>,
+    pub route_value: Option<String>,
+    pub location: Option<String>,
+    /// JSON paths of the members removed (or masked), in input order.
+    pub redacted: Vec<String>,
+}
+
+impl Transform {
+    /// Transforms `event` (one JSON object) and explains the result. Fails
+    /// as `transform` fails, with the same error.
+    pub fn explain(&self, event: &[u8]) -> Result<Explanation, Error> {
+        let mut out = Output::new();
+        self.transform(event, &mut out)?;
+        let (captures, envelope) = self.captures_of(event, &mut out)?;
+        let (action_field, code_field) = if envelope {
+            (Field::InnerAction, Field::InnerReasonCode)
+        } else {
+            (Field::Action, Field::ReasonCode)
+        };
+        let action = string_of(event, captures[action_field as usize]);
+        let status = status_of(event, captures[code_field as usize]);
+        let rules = self.severity_rules();
+        let action_rule = action
+            .as_deref()
+            .and_then(|a| rules.action_rule(a.as_bytes()));
+        let status_rule =
+            status.and_then(|c| rules.status_rule(action.as_deref().map(str::as_bytes), c));
+        let decided_by = decided_by(rules.precedence(), action_rule, status_rule);
+
+        let order: &[(Field, &str, bool)] = if envelope {
+            &[
+                (Field::LogSourceCrn, "logSourceCRN", false),
+                (Field::InnerLogSourceCrn, "payload.logSourceCRN", false),
+                (Field::InnerTargetId, "payload.target.id", false),
+                (
+                    Field::InnerRequestUri,
+                    "payload.requestData.requestURI",
+                    true,
+                ),
+            ]
+        } else {
+            &[
+                (Field::LogSourceCrn, "logSourceCRN", false),
+                (Field::TargetId, "target.id", false),
+                (Field::RequestUri, "requestData.requestURI", true),
+            ]
+        };
+        let (mut route_field, mut route_value, mut location) = (None, None, None);
+        for &(field, name, is_uri) in order {
+            match captures[field as usize] {
+                Capture::Missing | Capture::Null => continue,
+                capture => {
+                    route_field = Some(name.to_owned());
+                    route_value = string_of(event, capture);
+                    location = route_value.as_deref().and_then(|v| {
+                        let loc = if is_uri {
+                            uri_location(v.as_bytes())
+                        } else {
+                            crn_location(v.as_bytes())
+                        };
+                        loc.map(|l| String::from_utf8_lossy(l).into_owned())
+                    });
+                    break;
+                }
+            }
+        }
+        Ok(Explanation {
+            output: out.data().to_vec(),
+            severity: out.severity(),
+            envelope,
+            action,
+            action_rule,
+            status,
+            status_rule,
+            precedence: rules.precedence(),
+            decided_by,
+            route: out.route().to_owned(),
+            route_field,
+            route_value,
+            location,
+            redacted: self.redacted_paths(event)?,
+        })
+    }
+
+    /// The JSON paths of the members the transform removes from `event`.
+    fn redacted_paths(&self, event: &[u8]) -> Result<Vec<String>, Error> {
+        let mut paths = Vec::new();
+        let mut de = serde_json::Deserializer::from_slice(event);
+        let walk = Walk {
+            t: self,
+            path: String::from("$"),
+            paths: &mut paths,
+            top_level: true,
+            event: true,
+        };
+        walk.deserialize(&mut de)
+            .map_err(|e| Error::event(&format!("cannot explain: {e}"), 0))?;
+        Ok(paths)
+    }
+}
+
+fn decided_by(
+    precedence: Precedence,
+    action: Option<(Severity, Origin)>,
+    status: Option<(Severity, Origin)>,
+) -> &'static str {
+    match (precedence, action, status) {
+        (_, None, None) => "neither the action nor the status is listed: the default severity",
+        (Precedence::Highest, Some((a, _)), Some((s, _))) if s > a => {
+            "the status, more severe than the action (precedence: highest)"
+        }
+        (Precedence::Highest, Some(_), Some(_)) => {
+            "the action, at least as severe as the status (precedence: highest)"
+        }
+        (Precedence::Highest, Some(_), None) => "the action (the status is not listed)",
+        (Precedence::Highest, None, Some(_)) => {
+            "the higher of the default and the status (the action is not listed; precedence: highest)"
+        }
+        (Precedence::Status, _, Some(_)) => "the status (precedence: status)",
+        (Precedence::Status, Some(_), None) => "the action (precedence: status; the status is not listed)",
+        (Precedence::Action, Some(_), _) => "the action (precedence: action)",
+        (Precedence::Action, None, Some(_)) => "the status (precedence: action; the action is not listed)",
+    }
+}
+
+fn string_of(event: &[u8], capture: Capture) -> Option<String> {
+    match capture {
+        Capture::Str {
+            start,
+            end,
+            escaped,
+        } => {
+            let raw = &event[start..end];
+            if escaped {
+                let mut buf = Vec::new();
+                crate::json::unescape(raw, &mut buf);
+                Some(String::from_utf8_lossy(&buf).into_owned())
+            } else {
+                Some(String::from_utf8_lossy(raw).into_owned())
+            }
+        }
+        _ => None,
+    }
+}
+
+fn status_of(event: &[u8], capture: Capture) -> Option<u64> {
+    let digits = match capture {
+        Capture::Num { start, end } => String::from_utf8_lossy(&event[start..end]).into_owned(),
+        Capture::Uint(n) => return Some(n),
+        Capture::Str { .. } => string_of(event, capture)?,
+        _ => return None,
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// `$.a.b[2]["odd name"]` style paths.
+fn push_name(path: &mut String, name: &str) {
+    let plain = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && !name.as_bytes()[0].is_ascii_digit();
+    if plain {
+        path.push('.');
+        path.push_str(name);
+    } else {
+        path.push('[');
+        path.push_str(&serde_json::to_string(name).unwrap_or_default());
+        path.push(']');
+    }
+}
+
+/// Walks a value, noting the path of every member the transform removes.
+struct Walk<'a> {
+    t: &'a Transform,
+    path: String,
+    paths: &'a mut Vec<String>,
+    top_level: bool,
+    /// This map is an event: the top level, or an envelope's event, whose
+    /// `severity` (and route field) the transform replaces.
+    event: bool,
+}
+
+/// What a walked value was, for the envelope test of a top-level `payload`.
+#[derive(Default)]
+struct Seen {
+    is_string: bool,
+    string_action: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Walk<'_> {
+    type Value = Seen;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Seen, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Walk<'_> {
+    type Value = Seen;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Seen, A::Error> {
+        let mut seen = Seen::default();
+        let mut envelope_seen = false;
+        while let Some(name) = map.next_key::<String>()? {
+            let mut path = self.path.clone();
+            push_name(&mut path, &name);
+            let key_material = self.t.is_key_material(name.as_bytes());
+            let envelope_candidate = self.top_level
+                && !envelope_seen
+                && self.t.unwraps_envelopes()
+                && name.eq_ignore_ascii_case("payload");
+            if key_material && !envelope_candidate {
+                self.paths.push(path);
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            // A replaced `severity` (or route field) goes with its value.
+            let replaced =
+                self.event && (name == "severity" || self.t.is_route_field(name.as_bytes()));
+            if replaced {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            let mut inner = Vec::new();
+            let child = map.next_value_seed(Walk {
+                t: self.t,
+                path: path.clone(),
+                paths: if envelope_candidate {
+                    &mut inner
+                } else {
+                    &mut *self.paths
+                },
+                top_level: false,
+                event: envelope_candidate,
+            })?;
+            if name == "action" {
+                seen.string_action = child.is_string;
+            }
+            if envelope_candidate {
+                if child.string_action {
+                    envelope_seen = true;
+                    self.paths.append(&mut inner);
+                } else {
+                    self.paths.push(path);
+                }
+            }
+        }
+        Ok(seen)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Seen, A::Error> {
+        let mut i = 0;
+        loop {
+            let path = format!("{}[{i}]", self.path);
+            let walk = Walk {
+                t: self.t,
+                path,
+                paths: &mut *self.paths,
+                top_level: false,
+                event: false,
+            };
+            if seq.next_element_seed(walk)?.is_none() {
+                return Ok(Seen::default());
+            }
+            i += 1;
+        }
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Seen, E> {
+        Ok(Seen {
+            is_string: true,
+            string_action: false,
+        })
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Seen, E> {
+        Ok(Seen::default())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Seen, E> {
+        Ok(Seen::default())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Seen, E> {
+        Ok(Seen::default())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Seen, E> {
+        Ok(Seen::default())
+    }
+    fn visit_unit<E>(self) -> Result<Seen, E> {
+        Ok(Seen::default())
+    }
+}
