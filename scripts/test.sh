@@ -83,6 +83,8 @@ step "panic boundary: every export under injected panics" \
   cargo test --quiet --features panic-injection --test panic_boundary
 step "header drift: include/kpaudit.h against cbindgen" header_drift
 step "C tests (ABI test, ASan, example host, valgrind)" bash tests/c/run.sh
+step "Fluent Bit plugin's item classifier, randomised, ASan + UBSan" \
+  bash examples/fluent-bit/test_items.sh
 step "cargo build --release (library, command, generator: once for all)" \
   cargo build --quiet --release --workspace
 step "installed library through pkg-config; README C program" bash tests/install/run.sh

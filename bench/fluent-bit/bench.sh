@@ -1,22 +1,35 @@
 #!/usr/bin/env bash
-# Throughput of kpaudit inside Fluent Bit, against no filter and against the
-# same work done by a Lua filter (kpaudit.lua):
+# Cost of kpaudit inside Fluent Bit, against no filter and against the same
+# work done by a Lua filter (kpaudit.lua):
 #
 #   bench/fluent-bit/bench.sh FLUENT_BIT_BINARY FLB_SOURCE FLB_BUILD
 #
-# Every pipeline reads the same generated corpus (>= 64 MiB) with tail and
-# the json parser and ends in the null output:
-#   none               tail -> null
-#   kpaudit            tail -> kpaudit (route_field: records stay in place) -> null
-#   kpaudit tag_prefix tail -> kpaudit (re-tagged through the emitter) -> null
-#   lua                tail -> lua (kpaudit.lua) -> null
-# tail has Exit_On_Eof and logs the moment it reaches the end of the file;
-# filters run inside the input's append, so the time from tail's
-# "initializing" line to its "ended" line (Fluent Bit's log timestamps, in
-# milliseconds) covers reading, parsing and filtering every record, without
-# start-up and shutdown. Each figure is the median of RUNS runs (default 3),
-# the pipelines taking turns so drifts in the machine's speed touch each
-# alike. The kpaudit runs are checked to have seen every record.
+# Every pipeline reads the same generated corpus (SIZE_MB, default 64 MiB)
+# with tail and the json parser and ends in the null output:
+#   none          tail -> null
+#   kpaudit       tail -> kpaudit (route_field: records stay in place) -> null
+#   kpaudit-tag   tail -> kpaudit (tag_prefix: re-tagged through the emitter) -> null
+#   lua           tail -> lua (kpaudit.lua) -> null
+#
+# Two measures per run:
+#   throughput  tail has Exit_On_Eof and logs when it starts and when it
+#               reaches the end of the file; filters run inside the input's
+#               append, so that time covers reading, parsing and filtering
+#               every record (the emitter's own appends of re-tagged records
+#               can come after it);
+#   CPU time    user + system time of the fluent-bit process, all threads,
+#               from start to exit, minus the median CPU time of the same
+#               pipeline on an empty file (start-up and shutdown). It counts
+#               everything the pipeline did, the emitter and the outputs
+#               included, and is steadier than the time on a shared host.
+# Rounds are interleaved (each round runs every pipeline once, in an order
+# that rotates), RUNS rounds (default 5); each figure is the median over the
+# rounds, with the spread (lowest..highest). Percentages are of the `none`
+# pipeline: throughput kept, and CPU time used (118% = the filter adds 18%).
+# The kpaudit runs are checked to have seen every record.
+#
+# PROFILE=1 then records one run of each kpaudit pipeline with
+# `perf record -g` and prints the top of `perf report` (where the CPU goes).
 set -euo pipefail
 
 if [ $# -ne 3 ]; then
@@ -29,7 +42,8 @@ FLB_BUILD=$(realpath "$3")
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 SIZE_MB=${SIZE_MB:-64}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
+PIPELINES=${PIPELINES:-"none kpaudit kpaudit-tag lua"}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kpaudit-flb-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
@@ -38,8 +52,11 @@ cmake -S "$ROOT/examples/fluent-bit" -B "$WORK/build" \
 cmake --build "$WORK/build" >/dev/null
 PLUGIN="$WORK/build/flb-filter_kpaudit.so"
 
-(cd "$ROOT" && cargo run --quiet --release --example gen_events -- \
-    --size-mb "$SIZE_MB" --seed 9) > "$WORK/corpus.ndjson"
+# Key Protect events only: the Lua peer implements their rules, not HPCS's
+# tables or the ingestion envelope.
+(cd "$ROOT" && cargo run --quiet --release -p gen-events -- --size-mb "$SIZE_MB" --seed 9 \
+    --hpcs-percent 0 --envelope-percent 0) > "$WORK/corpus.ndjson"
+: > "$WORK/empty.ndjson"
 BYTES=$(stat -c %s "$WORK/corpus.ndjson")
 LINES=$(wc -l < "$WORK/corpus.ndjson")
 
@@ -55,7 +72,7 @@ config() {
     cat > "$conf" <<EOF
 [SERVICE]
     Flush        1
-    Grace        1
+    Grace        5
     Log_Level    info
     Parsers_File $WORK/parsers.conf
 
@@ -112,17 +129,28 @@ stamp() {
         { read -r d t; echo "$(date -d "${d//\//-} ${t%.*}" +%s).${t#*.}"; }
 }
 
-# run NAME CONF: seconds from tail's start to its end of file
+# run NAME CONF: "SECONDS CPU" - tail's start to end of file, and the user +
+# system CPU seconds of the whole fluent-bit process
 run() {
-    local log="$WORK/$1.log" start end seen
-    timeout 600 "$FLB_BIN" -e "$PLUGIN" -c "$2" > "$log" 2>&1 || {
+    local log="$WORK/$1.log" start end seen cpu
+    cpu=$(python3 - "$FLB_BIN" "$PLUGIN" "$2" "$log" <<'EOF'
+import resource, subprocess, sys
+flb, plugin, conf, log = sys.argv[1:5]
+with open(log, "w") as out:
+    rc = subprocess.run(["timeout", "600", flb, "-e", plugin, "-c", conf],
+                        stdout=out, stderr=subprocess.STDOUT).returncode
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.3f" % (r.ru_utime + r.ru_stime) if rc == 0 else "failed")
+EOF
+)
+    if [ "$cpu" = failed ]; then
         cat "$log" >&2
         echo "fluent-bit failed on $2" >&2
         exit 1
-    }
+    fi
     start=$(stamp "$log" 'input:tail:tail.0\] initializing')
     end=$(stamp "$log" 'input:tail:tail.0\] .* ended, stop')
-    if [[ $1 == kpaudit* ]]; then
+    if [[ $1 == kpaudit* && $2 == *corpus* ]]; then
         seen=$(grep -oE 'severity normal [0-9]+, warning [0-9]+, critical [0-9]+' "$log" |
                grep -oE '[0-9]+' | paste -sd+ | bc)
         if [ "$seen" != "$LINES" ]; then
@@ -130,34 +158,74 @@ run() {
             exit 1
         fi
     fi
-    echo "$end - $start" | bc -l
+    echo "$(echo "$end - $start" | bc -l) $cpu"
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+spread() { sort -g | awk 'NR==1{lo=$1} {hi=$1} END {printf "%.2f..%.2f", lo, hi}'; }
 
-PIPELINES="none kpaudit kpaudit-tag lua"
-declare -A T CONF
-for p in $PIPELINES; do T[$p]=""; CONF[$p]=$(config "$p" "$WORK/corpus.ndjson"); done
+declare -A SECS CPU IDLE CONF EMPTY
+set -- $PIPELINES
+n=$#
+for p in $PIPELINES; do
+    SECS[$p]=""; CPU[$p]=""; IDLE[$p]=""
+    CONF[$p]=$(config "$p" "$WORK/corpus.ndjson")
+    EMPTY[$p]=$(config "$p" "$WORK/empty.ndjson")
+done
 for round in $(seq "$RUNS"); do
-    for p in $PIPELINES; do
-        T[$p]+="$(run "$p" "${CONF[$p]}")"$'\n'
+    # rotate the order so that no pipeline always runs first
+    order=$(echo $PIPELINES | tr ' ' '\n' | awk -v r="$round" -v n="$n" \
+            '{a[NR]=$0} END {for (i = 0; i < n; i++) print a[(i + r - 1) % n + 1]}')
+    for p in $order; do
+        read -r s c <<< "$(run "$p" "${CONF[$p]}")"
+        SECS[$p]+="$s"$'\n'
+        CPU[$p]+="$c"$'\n'
+        read -r s c <<< "$(run "$p" "${EMPTY[$p]}")"
+        IDLE[$p]+="$c"$'\n'
     done
-    echo "round $round done" >&2
+    echo "round $round done ($order)" | tr '\n' ' ' >&2
+    echo >&2
 done
 
 echo "corpus: $(echo "$BYTES / 1048576" | bc -l | xargs printf '%.1f') MiB, $LINES events;" \
-     "$RUNS runs each, medians; $(nproc) cores; $("$FLB_BIN" --version | head -1)"
-printf '%-20s %9s %8s %12s %10s\n' pipeline seconds MB/s records/s "vs none"
-base=""
+     "$RUNS interleaved rounds, medians (spread lowest..highest); $(nproc) cores;" \
+     "$("$FLB_BIN" --version | head -1); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "throughput: tail's start to end of file; CPU: user+sys of fluent-bit minus the same pipeline on an empty file"
+printf '%-12s %8s %12s %8s %9s %10s %8s %9s %s\n' pipeline seconds spread MB/s records/s "thr/none" "CPU s" "CPU/none" "(CPU spread)"
+base_mbs=""; base_cpu=""
 for p in $PIPELINES; do
-    secs=$(printf '%s' "${T[$p]}" | median)
+    secs=$(printf '%s' "${SECS[$p]}" | median)
+    idle=$(printf '%s' "${IDLE[$p]}" | median)
+    cpu=$(printf '%s' "${CPU[$p]}" | median)
+    cpu=$(echo "$cpu - $idle" | bc -l)
+    cspread=$(printf '%s' "${CPU[$p]}" | awk -v i="$idle" '{print $1 - i}' | spread)
     mbs=$(echo "$BYTES / 1000000 / $secs" | bc -l)
     rps=$(echo "$LINES / $secs" | bc -l)
-    [ -z "$base" ] && base=$mbs
-    pct=$(echo "100 * $mbs / $base" | bc -l)
-    printf '%-20s %9.3f %8.1f %12.0f %9.1f%%\n' "$p" "$secs" "$mbs" "$rps" "$pct"
+    [ -z "$base_mbs" ] && base_mbs=$mbs && base_cpu=$cpu
+    printf '%-12s %8.3f %12s %8.1f %9.0f %9.1f%% %8.3f %8.1f%% %s\n' "$p" "$secs" \
+        "$(printf '%s' "${SECS[$p]}" | spread)" "$mbs" "$rps" \
+        "$(echo "100 * $mbs / $base_mbs" | bc -l)" "$cpu" \
+        "$(echo "100 * $cpu / $base_cpu" | bc -l)" "($cspread)"
 done
-echo "runs (seconds):"
+echo "runs (seconds to end of file | CPU seconds, empty-file CPU):"
 for p in $PIPELINES; do
-    printf '  %-18s %s\n' "$p" "$(printf '%s' "${T[$p]}" | tr '\n' ' ')"
+    printf '  %-12s %s| %s| %s\n' "$p" "$(printf '%s' "${SECS[$p]}" | tr '\n' ' ')" \
+        "$(printf '%s' "${CPU[$p]}" | tr '\n' ' ')" "$(printf '%s' "${IDLE[$p]}" | tr '\n' ' ')"
 done
+
+if [ -n "${PROFILE:-}" ]; then
+    if ! command -v perf >/dev/null; then
+        echo "PROFILE: perf is not installed"
+        exit 0
+    fi
+    for p in kpaudit kpaudit-tag; do
+        echo "== perf profile: $p (self time by symbol, top 25)"
+        perf record -q -g -o "$WORK/$p.perf" -- "$FLB_BIN" -e "$PLUGIN" -c "${CONF[$p]}" \
+            > "$WORK/$p-perf.log" 2>&1 || { echo "perf record failed"; continue; }
+        perf report -q -i "$WORK/$p.perf" --no-children --sort symbol --stdio 2>/dev/null |
+            grep -E '^ +[0-9]' | head -25
+        echo "-- by object:"
+        perf report -q -i "$WORK/$p.perf" --no-children --sort dso --stdio 2>/dev/null |
+            grep -E '^ +[0-9]' | head -8
+    done
+fi

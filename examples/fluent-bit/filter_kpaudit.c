@@ -11,25 +11,37 @@
  *   route_field  the tag stays; the route is written into the record and
  *                the records come back in their original order.
  *
- * Records that kpaudit rejects, that a parser left as plain text, or bytes
- * that are not whole MessagePack items are never forwarded: they become a
- * small dead letter ({"error","message","tag","bytes"}) under
- * dead_letter_tag, or are only counted when it is not set.
+ * Nothing leaves the filter unscanned: events go through kpaudit (record and
+ * metadata header), group markers through kpaudit's redact-only call. What
+ * is not forwarded (records kpaudit rejects, lines a parser left as raw
+ * text, items Fluent Bit's decoder would stop at, bytes that are not whole
+ * MessagePack items) becomes a small dead letter
+ * ({"error","message","tag","bytes"}) under dead_letter_tag, and is counted
+ * by reason either way. Counters are registered with Fluent Bit's cmetrics.
  *
- * This file is glue only; every decision about an event is kpaudit's.
+ * Which item is what is decided in kp_items.c; the release check that runs
+ * at dlopen() is kp_host_check.c. Every decision about an event is kpaudit's.
  */
 
 #include <fluent-bit/flb_info.h>
 #include <fluent-bit/flb_filter.h>
 #include <fluent-bit/flb_filter_plugin.h>
 #include <fluent-bit/flb_input.h>
+#include <fluent-bit/flb_input_chunk.h>
+#include <fluent-bit/flb_input_log.h>
 #include <fluent-bit/flb_storage.h>
+#include <fluent-bit/flb_scheduler.h>
 #include <fluent-bit/flb_config_map.h>
 #include <fluent-bit/flb_pack.h>
+#include <fluent-bit/flb_mp.h>
 #include <fluent-bit/flb_file.h>
 #include <fluent-bit/flb_sds.h>
 #include <fluent-bit/flb_mem.h>
+#include <fluent-bit/flb_version.h>
 #include <fluent-bit/flb_log_event_encoder.h>
+#include <cmetrics/cmetrics.h>
+#include <cmetrics/cmt_counter.h>
+#include <cfl/cfl_time.h>
 #include <msgpack.h>
 
 #include <inttypes.h>
@@ -39,6 +51,8 @@
 #include <string.h>
 
 #include "kpaudit.h"
+#include "kp_items.h"
+#include "kp_host_check.h"
 
 /* Exported by the in_emitter plugin, which has no public header. */
 int in_emitter_add_record(const char *tag, int tag_len,
@@ -46,21 +60,70 @@ int in_emitter_add_record(const char *tag, int tag_len,
                           struct flb_input_instance *in,
                           struct flb_input_instance *i_ins);
 
+/* The decoder rules of the release the plugin is built against (see
+ * kp_items.h; checked against 4.2.8, 5.0.9 and 5.1.1). */
+#if FLB_VERSION_MAJOR > 5 || (FLB_VERSION_MAJOR == 5 && FLB_VERSION_MINOR >= 1)
+#define KP_TIMESTAMP_RULES KP_TS_TIME_T_SECONDS
+#else
+#define KP_TIMESTAMP_RULES KP_TS_INT32_SECONDS
+#endif
+#ifndef MSGPACK_EMBED_STACK_SIZE
+#define MSGPACK_EMBED_STACK_SIZE 32   /* msgpack-c's own default */
+#endif
+
 #define KP_SEVERITIES 3
 
-/* What one MessagePack item of a chunk is. */
-enum kp_kind {
-    KP_EVENT,      /* a record for kpaudit */
-    KP_GROUP_START,/* group markers: passed through, never transformed */
-    KP_GROUP_END,
-    KP_UNPARSED    /* only the parser's raw-text member: never forwarded */
+/* Why an item was not forwarded: the `error` of its dead letter and the
+ * `reason` label of the rejected counter. */
+enum kp_reason {
+    KP_INVALID_EVENT,    /* kpaudit: not a valid record (or header) */
+    KP_EVENT_TOO_LARGE,  /* kpaudit: over limits.max_event_bytes */
+    KP_UNPARSED,         /* a line its parser could not read */
+    KP_INVALID_FRAME,    /* Fluent Bit's decoder would stop at it or skip it */
+    KP_UNDECODABLE,      /* bytes that are not whole MessagePack items */
+    KP_INTERNAL,         /* a kpaudit bug (panic) */
+    KP_REASONS
 };
 
-/* kpaudit objects that are used by one thread at a time. */
+static const char *const reason_names[KP_REASONS] = {
+    "invalid_event", "event_too_large", "unparsed", "invalid_frame",
+    "undecodable", "internal_error"
+};
+
+static const char *const marker_names[2] = { "start", "end" };
+static const char *const emitted_names[2] = { "event", "dead_letter" };
+enum { KP_EMIT_EVENT, KP_EMIT_DEAD_LETTER };
+
+/* The plugin's counters in Fluent Bit's metrics (per filter instance). */
+struct kp_metrics {
+    struct cmt_counter *routed;      /* records per route */
+    struct cmt_counter *severity;    /* records per severity */
+    struct cmt_counter *rejected;    /* records not forwarded, per reason */
+    struct cmt_counter *redacted;    /* key-material members removed */
+    struct cmt_counter *markers;     /* group markers scanned and forwarded */
+    struct cmt_counter *handed;      /* records handed to the emitter */
+    struct cmt_counter *accepted;    /* ... and accepted by it */
+    struct cmt_counter *refused;     /* ... or kept under the original tag */
+};
+
+/* One chunk's counts, added to the metrics once at its end. */
+struct kp_tally {
+    uint64_t *routed;                /* n_routes */
+    uint64_t severity[KP_SEVERITIES];
+    uint64_t rejected[KP_REASONS];
+    uint64_t redacted;
+    uint64_t markers[2];
+    uint64_t handed[2];
+    uint64_t accepted[2];
+    uint64_t refused[2];
+};
+
+/* kpaudit objects and counts used by one thread at a time. */
 struct kp_work {
     kpaudit_batch *batch;
     kpaudit_output *out;
     kpaudit_error *err;
+    uint64_t *routed;
 };
 
 struct kp_ctx {
@@ -81,9 +144,7 @@ struct kp_ctx {
     kpaudit_transform *t;
     size_t n_routes;
     flb_sds_t *route_tags;           /* tag_prefix + route name */
-
-    /* length of unparsed_key, 0 when the check is off */
-    size_t unparsed_key_len;
+    struct kp_item_rules rules;
 
     /*
      * Fluent Bit calls cb_filter from the thread of the input that produced
@@ -94,250 +155,33 @@ struct kp_ctx {
     pthread_mutex_t work_lock;
     struct kp_work work;
 
-    /* counters, updated with atomics for the same reason */
-    uint64_t *route_events;
-    uint64_t severity[KP_SEVERITIES];
-    uint64_t redacted;
-    uint64_t rejected;
-    uint64_t unparsed;
-    uint64_t undecodable;
-    uint64_t dead_letters;
-    uint64_t emit_failed;
+    /*
+     * Records the emitter refused while over its memory limit (it then
+     * pauses the inputs feeding it), kept in order and handed to it again
+     * by a scheduler timer in the engine's thread; up to
+     * emitter_mem_buf_limit bytes, past that they keep the original tag.
+     */
+    pthread_mutex_t stash_lock;
+    struct kp_stashed *stash_head, *stash_tail;
+    size_t stash_bytes;
+    size_t stash_records;
+    size_t stash_peak;               /* most records ever waiting at once */
+    struct flb_sched_timer *stash_timer;
+
+    struct kp_metrics m;
 };
 
-static void count(uint64_t *c, uint64_t n)
-{
-    if (n > 0) {
-        __atomic_fetch_add(c, n, __ATOMIC_RELAXED);
-    }
-}
-
-static uint64_t counted(uint64_t *c)
-{
-    return __atomic_load_n(c, __ATOMIC_RELAXED);
-}
+struct kp_stashed {
+    struct kp_stashed *next;
+    int kind;                        /* KP_EMIT_EVENT or KP_EMIT_DEAD_LETTER */
+    flb_sds_t tag;                   /* owned by the context */
+    size_t records;
+    size_t size;
+    char data[];
+};
 
 /* ------------------------------------------------------------------------ */
-/* MessagePack item boundaries                                               */
-/* ------------------------------------------------------------------------ */
-
-static int read_be(const unsigned char *p, size_t len, size_t *off,
-                   size_t width, uint64_t *val)
-{
-    size_t i;
-
-    if (len - *off < width) {
-        return -1;
-    }
-    *val = 0;
-    for (i = 0; i < width; i++) {
-        *val = (*val << 8) | p[*off + i];
-    }
-    *off += width;
-    return 0;
-}
-
-/*
- * The offset just past the value that starts at `off`, or 0 when the bytes
- * end first or hold the reserved type 0xc1. Iterative with one counter of
- * values still owed, so nesting depth costs no stack: the records come from
- * untrusted logs.
- */
-static size_t mp_skip(const unsigned char *p, size_t len, size_t off)
-{
-    uint64_t pending = 1;
-    uint64_t n;
-    uint64_t skip;
-    unsigned char b;
-
-    while (pending > 0) {
-        /* every value owed takes at least one byte */
-        if (off >= len || pending > len - off) {
-            return 0;
-        }
-        b = p[off++];
-        pending--;
-        skip = 0;
-        n = 0;
-
-        if (b <= 0x7f || b >= 0xe0) {
-            continue;
-        }
-        else if (b <= 0x8f) {
-            pending += 2 * (uint64_t) (b & 0x0f);
-            continue;
-        }
-        else if (b <= 0x9f) {
-            pending += b & 0x0f;
-            continue;
-        }
-        else if (b <= 0xbf) {
-            skip = b & 0x1f;
-        }
-        else {
-            switch (b) {
-            case 0xc0: case 0xc2: case 0xc3:
-                break;
-            case 0xc4: case 0xd9:
-                if (read_be(p, len, &off, 1, &skip) != 0) return 0;
-                break;
-            case 0xc5: case 0xda:
-                if (read_be(p, len, &off, 2, &skip) != 0) return 0;
-                break;
-            case 0xc6: case 0xdb:
-                if (read_be(p, len, &off, 4, &skip) != 0) return 0;
-                break;
-            case 0xc7:
-                if (read_be(p, len, &off, 1, &skip) != 0) return 0;
-                skip += 1;
-                break;
-            case 0xc8:
-                if (read_be(p, len, &off, 2, &skip) != 0) return 0;
-                skip += 1;
-                break;
-            case 0xc9:
-                if (read_be(p, len, &off, 4, &skip) != 0) return 0;
-                skip += 1;
-                break;
-            case 0xca: case 0xce: case 0xd2: skip = 4; break;
-            case 0xcb: case 0xcf: case 0xd3: skip = 8; break;
-            case 0xcc: case 0xd0: skip = 1; break;
-            case 0xcd: case 0xd1: skip = 2; break;
-            case 0xd4: skip = 2; break;
-            case 0xd5: skip = 3; break;
-            case 0xd6: skip = 5; break;
-            case 0xd7: skip = 9; break;
-            case 0xd8: skip = 17; break;
-            case 0xdc:
-                if (read_be(p, len, &off, 2, &n) != 0) return 0;
-                pending += n;
-                break;
-            case 0xdd:
-                if (read_be(p, len, &off, 4, &n) != 0) return 0;
-                pending += n;
-                break;
-            case 0xde:
-                if (read_be(p, len, &off, 2, &n) != 0) return 0;
-                pending += 2 * n;
-                break;
-            case 0xdf:
-                if (read_be(p, len, &off, 4, &n) != 0) return 0;
-                pending += 2 * n;
-                break;
-            default: /* 0xc1 */
-                return 0;
-            }
-        }
-        if (len - off < skip) {
-            return 0;
-        }
-        off += (size_t) skip;
-    }
-    return off;
-}
-
-/*
- * Group markers carry an EventTime whose seconds are 0xffffffff (start) or
- * 0xfffffffe (end) with zero nanoseconds; older encoders wrote -1 / -2 as
- * integers. `ts` is the header's first value.
- */
-static enum kp_kind marker_kind(const unsigned char *p, size_t end, size_t ts)
-{
-    const unsigned char *e = NULL;
-
-    if (ts < end && p[ts] == 0xff) {
-        return KP_GROUP_START;
-    }
-    if (ts < end && p[ts] == 0xfe) {
-        return KP_GROUP_END;
-    }
-    if (end - ts >= 10 && p[ts] == 0xd7 && p[ts + 1] == 0x00) {
-        e = p + ts + 2;
-    }
-    else if (end - ts >= 11 && p[ts] == 0xc7 && p[ts + 1] == 8 && p[ts + 2] == 0) {
-        e = p + ts + 3;
-    }
-    if (e == NULL || e[0] != 0xff || e[1] != 0xff || e[2] != 0xff ||
-        e[4] || e[5] || e[6] || e[7]) {
-        return KP_EVENT;
-    }
-    if (e[3] == 0xff) {
-        return KP_GROUP_START;
-    }
-    if (e[3] == 0xfe) {
-        return KP_GROUP_END;
-    }
-    return KP_EVENT;
-}
-
-/*
- * Classifies the item [off, end) and finds where its record (the map)
- * starts: after the header of a `[header, record]` event, or at `off` for
- * a bare map.
- */
-static enum kp_kind classify(struct kp_ctx *ctx, const unsigned char *p,
-                             size_t off, size_t end, size_t *body)
-{
-    enum kp_kind kind;
-    size_t v, klen;
-
-    *body = off;
-    if (p[off] == 0x92) {
-        if (off + 1 < end && p[off + 1] == 0x92) {
-            kind = marker_kind(p, end, off + 2);
-            if (kind != KP_EVENT) {
-                return kind;
-            }
-        }
-        v = mp_skip(p, end, off + 1);
-        if (v == 0 || v >= end) {
-            return KP_EVENT; /* malformed: kpaudit rejects it with a reason */
-        }
-        *body = v;
-    }
-
-    /* a one-member map holding just the raw-text key with a string value;
-     * Fluent Bit's encoder writes map headers as map32, others as fixmap */
-    v = *body;
-    if (ctx->unparsed_key_len == 0 || v >= end) {
-        return KP_EVENT;
-    }
-    if (p[v] == 0x81) {
-        v += 1;
-    }
-    else if (p[v] == 0xde && end - v >= 3 && p[v + 1] == 0 && p[v + 2] == 1) {
-        v += 3;
-    }
-    else if (p[v] == 0xdf && end - v >= 5 && p[v + 1] == 0 && p[v + 2] == 0 &&
-             p[v + 3] == 0 && p[v + 4] == 1) {
-        v += 5;
-    }
-    else {
-        return KP_EVENT;
-    }
-    klen = ctx->unparsed_key_len;
-    if (klen < 32 && v < end && p[v] == (0xa0 | klen)) {
-        v += 1;
-    }
-    else if (end - v >= 2 && p[v] == 0xd9 && p[v + 1] == klen) {
-        v += 2;
-    }
-    else {
-        return KP_EVENT;
-    }
-    if (end - v <= klen || memcmp(p + v, ctx->unparsed_key, klen) != 0) {
-        return KP_EVENT;
-    }
-    v += klen;
-    if (((p[v] >= 0xa0 && p[v] <= 0xbf) || (p[v] >= 0xd9 && p[v] <= 0xdb)) &&
-        mp_skip(p, end, v) == end) {
-        return KP_UNPARSED;
-    }
-    return KP_EVENT;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Output buffers and dead letters                                           */
+/* Output buffers                                                            */
 /* ------------------------------------------------------------------------ */
 
 /* A growing flb_malloc buffer: Fluent Bit frees what cb_filter returns. */
@@ -374,6 +218,10 @@ static void buf_add(struct kp_buf *b, const void *data, size_t len)
     b->len += len;
 }
 
+/* ------------------------------------------------------------------------ */
+/* One call of the filter                                                    */
+/* ------------------------------------------------------------------------ */
+
 /* Dead letters of one chunk, emitted together at its end. */
 struct kp_dead {
     struct flb_log_event_encoder enc;
@@ -381,28 +229,156 @@ struct kp_dead {
     size_t count;
 };
 
-static const char *result_name(kpaudit_result r)
+struct kp_call {
+    struct kp_ctx *ctx;
+    struct kp_work *w;
+    const unsigned char *p;
+    const char *tag;
+    int tag_len;
+    struct flb_input_instance *i_ins;
+    struct kp_buf out;          /* what goes back to Fluent Bit */
+    struct kp_dead dead;
+    struct kp_buf group;        /* the open group's start marker, scanned */
+    int in_group;
+    struct kp_tally tally;
+};
+
+static enum kp_reason reason_of(kpaudit_result r)
 {
     switch (r) {
     case KPAUDIT_INVALID_EVENT:
-        return "invalid_event";
+        return KP_INVALID_EVENT;
     case KPAUDIT_EVENT_TOO_LARGE:
-        return "event_too_large";
-    case KPAUDIT_PANIC:
-        return "panic";
+        return KP_EVENT_TOO_LARGE;
     default:
-        return "error";
+        return KP_INTERNAL;
     }
+}
+
+/*
+ * Appends records to the emitter input directly, as its own collector does.
+ * Only from the engine's thread (where the emitter lives). The emitter's
+ * own way in, in_emitter_add_record, merely queues them for a collector
+ * that Fluent Bit pauses at shutdown and never runs again: what is queued
+ * then is discarded without a word.
+ */
+static int emitter_append(struct kp_ctx *ctx, flb_sds_t tag, const char *buf, size_t size)
+{
+    return flb_input_log_append(ctx->emitter, tag, flb_sds_len(tag), buf, size);
+}
+
+/* Hands the oldest stashed records to the emitter while it takes them;
+ * the caller holds stash_lock and runs in the engine's thread. */
+static void stash_drain_locked(struct kp_ctx *ctx, uint64_t accepted[2])
+{
+    struct kp_stashed *e;
+
+    while ((e = ctx->stash_head) != NULL &&
+           emitter_append(ctx, e->tag, e->data, e->size) == 0) {
+        accepted[e->kind] += e->records;
+        ctx->stash_head = e->next;
+        if (!ctx->stash_head) {
+            ctx->stash_tail = NULL;
+        }
+        ctx->stash_bytes -= e->size;
+        ctx->stash_records -= e->records;
+        flb_free(e);
+    }
+}
+
+static void stash_drain(struct flb_config *config, void *data)
+{
+    struct kp_ctx *ctx = data;
+    uint64_t accepted[2] = {0, 0};
+    uint64_t ts = cfl_time_now();
+    char *name = (char *) flb_filter_name(ctx->ins);
+    int i;
+    (void) config;
+
+    pthread_mutex_lock(&ctx->stash_lock);
+    stash_drain_locked(ctx, accepted);
+    pthread_mutex_unlock(&ctx->stash_lock);
+    for (i = 0; i < 2; i++) {
+        if (accepted[i] > 0) {
+            cmt_counter_add(ctx->m.accepted, ts, (double) accepted[i], 2,
+                            (char *[]) {name, (char *) emitted_names[i]});
+        }
+    }
+}
+
+/*
+ * Hands records to the emitter under `tag`. Returns 0 when it took them or
+ * they wait in the stash for it, -1 when the caller must keep them under
+ * the original tag.
+ */
+static int emitter_hand(struct kp_call *c, int kind, flb_sds_t tag,
+                        const char *buf, size_t size, size_t records)
+{
+    struct kp_ctx *ctx = c->ctx;
+    struct kp_stashed *e;
+    int engine_thread = !flb_input_is_threaded(c->i_ins);
+    int ret = -1;
+
+    c->tally.handed[kind] += records;
+    pthread_mutex_lock(&ctx->stash_lock);
+    if (engine_thread) {
+        stash_drain_locked(ctx, c->tally.accepted);
+    }
+    if (!ctx->stash_head) {             /* nothing older waits: keep order */
+        if (engine_thread) {
+            ret = emitter_append(ctx, tag, buf, size);
+        }
+        if (ret != 0) {
+            /* also makes the emitter know the input, so it pauses it */
+            ret = in_emitter_add_record(tag, (int) flb_sds_len(tag), buf, size,
+                                        ctx->emitter, c->i_ins);
+        }
+        if (ret == 0) {
+            c->tally.accepted[kind] += records;
+            pthread_mutex_unlock(&ctx->stash_lock);
+            return 0;
+        }
+    }
+    if (ctx->stash_bytes + size <= ctx->emitter_mem_buf_limit &&
+        (e = flb_malloc(sizeof(*e) + size)) != NULL) {
+        e->next = NULL;
+        e->kind = kind;
+        e->tag = tag;
+        e->records = records;
+        e->size = size;
+        memcpy(e->data, buf, size);
+        if (ctx->stash_tail) {
+            ctx->stash_tail->next = e;
+        }
+        else {
+            ctx->stash_head = e;
+        }
+        ctx->stash_tail = e;
+        ctx->stash_bytes += size;
+        ctx->stash_records += records;
+        if (ctx->stash_records > ctx->stash_peak) {
+            ctx->stash_peak = ctx->stash_records;
+        }
+        ret = 0;
+    }
+    else {
+        c->tally.refused[kind] += records;
+        ret = -1;
+    }
+    pthread_mutex_unlock(&ctx->stash_lock);
+    return ret;
 }
 
 /* The dead letter holds what was wrong and where it came from, never a byte
  * of the record: it may be key material. */
-static void dead_letter(struct kp_ctx *ctx, struct kp_dead *dl,
-                        const char *error, const char *message,
-                        const char *tag, int tag_len, size_t bytes)
+static void reject(struct kp_call *c, enum kp_reason why, const char *message,
+                   size_t bytes)
 {
+    struct kp_ctx *ctx = c->ctx;
+    struct kp_dead *dl = &c->dead;
     int ret;
 
+    c->tally.rejected[why]++;
     if (!ctx->emitter || !ctx->dead_letter_tag) {
         return;
     }
@@ -421,11 +397,11 @@ static void dead_letter(struct kp_ctx *ctx, struct kp_dead *dl,
         ret = flb_log_event_encoder_append_body_values(
                 &dl->enc,
                 FLB_LOG_EVENT_CSTRING_VALUE("error"),
-                FLB_LOG_EVENT_CSTRING_VALUE(error),
+                FLB_LOG_EVENT_CSTRING_VALUE(reason_names[why]),
                 FLB_LOG_EVENT_CSTRING_VALUE("message"),
                 FLB_LOG_EVENT_CSTRING_VALUE(message),
                 FLB_LOG_EVENT_CSTRING_VALUE("tag"),
-                FLB_LOG_EVENT_STRING_VALUE(tag, (size_t) tag_len),
+                FLB_LOG_EVENT_STRING_VALUE(c->tag, (size_t) c->tag_len),
                 FLB_LOG_EVENT_CSTRING_VALUE("bytes"),
                 FLB_LOG_EVENT_UINT64_VALUE((uint64_t) bytes));
     }
@@ -440,29 +416,54 @@ static void dead_letter(struct kp_ctx *ctx, struct kp_dead *dl,
     }
 }
 
-static void dead_letters_flush(struct kp_ctx *ctx, struct kp_dead *dl,
-                               struct flb_input_instance *i_ins)
+static void dead_letters_flush(struct kp_call *c)
 {
-    int ret;
+    struct kp_ctx *ctx = c->ctx;
+    struct kp_dead *dl = &c->dead;
 
     if (!dl->ready) {
         return;
     }
-    if (dl->count > 0) {
-        ret = in_emitter_add_record(ctx->dead_letter_tag,
-                                    (int) flb_sds_len(ctx->dead_letter_tag),
-                                    dl->enc.output_buffer,
-                                    dl->enc.output_length,
-                                    ctx->emitter, i_ins);
-        if (ret == 0) {
-            count(&ctx->dead_letters, dl->count);
-        }
-        else {
-            count(&ctx->emit_failed, dl->count);
-            flb_plg_warn(ctx->ins, "could not emit %zu dead letters", dl->count);
-        }
+    if (dl->count > 0 &&
+        emitter_hand(c, KP_EMIT_DEAD_LETTER, ctx->dead_letter_tag,
+                     dl->enc.output_buffer, dl->enc.output_length, dl->count) != 0) {
+        /* they describe records, never hold their bytes: the original tag
+         * is a better place for them than nowhere */
+        buf_add(&c->out, dl->enc.output_buffer, dl->enc.output_length);
     }
     flb_log_event_encoder_destroy(&dl->enc);
+}
+
+/* Adds one chunk's counts to the metrics. */
+static void tally_flush(struct kp_ctx *ctx, struct kp_tally *t)
+{
+    struct kp_metrics *m = &ctx->m;
+    char *name = (char *) flb_filter_name(ctx->ins);
+    uint64_t ts = cfl_time_now();
+    size_t i;
+
+#define KP_ADD(counter, n, label) \
+    if ((n) > 0) cmt_counter_add((counter), ts, (double) (n), 2, (char *[]) {name, (char *) (label)})
+
+    for (i = 0; i < ctx->n_routes; i++) {
+        KP_ADD(m->routed, t->routed[i], kpaudit_transform_route_name(ctx->t, i));
+    }
+    for (i = 0; i < KP_SEVERITIES; i++) {
+        KP_ADD(m->severity, t->severity[i], kpaudit_severity_str((kpaudit_severity) i));
+    }
+    for (i = 0; i < KP_REASONS; i++) {
+        KP_ADD(m->rejected, t->rejected[i], reason_names[i]);
+    }
+    for (i = 0; i < 2; i++) {
+        KP_ADD(m->markers, t->markers[i], marker_names[i]);
+        KP_ADD(m->handed, t->handed[i], emitted_names[i]);
+        KP_ADD(m->accepted, t->accepted[i], emitted_names[i]);
+        KP_ADD(m->refused, t->refused[i], emitted_names[i]);
+    }
+#undef KP_ADD
+    if (t->redacted > 0) {
+        cmt_counter_add(m->redacted, ts, (double) t->redacted, 1, (char *[]) {name});
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -475,24 +476,43 @@ static const unsigned char group_end_marker[] = {
     0x00, 0x00, 0x00, 0x00, 0x80, 0x80
 };
 
-struct kp_call {
-    struct kp_ctx *ctx;
-    struct kp_work *w;
-    const unsigned char *p;
-    const char *tag;
-    int tag_len;
-    struct flb_input_instance *i_ins;
-    struct kp_buf out;         /* what goes back to Fluent Bit */
-    struct kp_dead dead;
-    const unsigned char *group; /* the open group's start marker, if any */
-    size_t group_len;
-};
-
-static void reject(struct kp_call *c, const char *error, const char *message,
-                   size_t bytes, uint64_t *counter)
+/*
+ * A group marker: scanned like a record (its metadata and attributes come
+ * from the sender, and an event timestamped one second before 1970 looks
+ * exactly like one), then forwarded in place or kept to wrap emitted runs.
+ */
+static void group_marker(struct kp_call *c, size_t off, size_t end, int start)
 {
-    count(counter, 1);
-    dead_letter(c->ctx, &c->dead, error, message, c->tag, c->tag_len, bytes);
+    struct kp_ctx *ctx = c->ctx;
+    kpaudit_result ret;
+    const uint8_t *data;
+    size_t len;
+
+    if (start) {
+        c->in_group = FLB_FALSE;
+        c->group.len = 0;
+    }
+    ret = kpaudit_redact_msgpack(ctx->t, c->p + off, end - off, c->w->out, c->w->err);
+    if (ret != KPAUDIT_OK) {
+        reject(c, reason_of(ret), kpaudit_error_message(c->w->err), end - off);
+        if (!start) {
+            c->in_group = FLB_FALSE;
+        }
+        return;
+    }
+    data = kpaudit_output_data(c->w->out, &len);
+    c->tally.redacted += kpaudit_output_redacted(c->w->out);
+    c->tally.markers[start ? 0 : 1]++;
+    if (!ctx->tag_prefix) {
+        buf_add(&c->out, data, len);
+    }
+    if (start) {
+        buf_add(&c->group, data, len);
+        c->in_group = !c->group.failed;
+    }
+    else {
+        c->in_group = FLB_FALSE;
+    }
 }
 
 /* Emits one route's items under its tag, inside the open group if any. */
@@ -503,32 +523,21 @@ static void emit_route(struct kp_call *c, size_t r, const uint8_t *data,
     struct kp_buf tmp = {0};
     const char *buf = (const char *) data;
     size_t size = len;
-    int ret;
 
-    if (c->group) {
-        buf_add(&tmp, c->group, c->group_len);
+    if (c->in_group) {
+        buf_add(&tmp, c->group.data, c->group.len);
         buf_add(&tmp, data, len);
         buf_add(&tmp, group_end_marker, sizeof(group_end_marker));
-        if (tmp.failed) {
-            flb_free(tmp.data);
-            count(&ctx->emit_failed, events);
-            return;
+        if (!tmp.failed) {
+            buf = tmp.data;
+            size = tmp.len;
         }
-        buf = tmp.data;
-        size = tmp.len;
     }
-
-    ret = in_emitter_add_record(ctx->route_tags[r],
-                                (int) flb_sds_len(ctx->route_tags[r]),
-                                buf, size, ctx->emitter, c->i_ins);
-    if (ret != 0) {
-        /*
-         * The emitter is over its memory limit (it pauses the inputs feeding
-         * it): keep the events, already transformed, under the original tag
-         * rather than lose them.
-         */
+    if (emitter_hand(c, KP_EMIT_EVENT, ctx->route_tags[r], buf, size, events) != 0) {
+        /* the emitter is over its limit and the stash full: keep the
+         * events, already transformed, under the original tag rather than
+         * lose them */
         buf_add(&c->out, buf, size);
-        count(&ctx->emit_failed, events);
     }
     flb_free(tmp.data);
 }
@@ -551,7 +560,11 @@ static void run_batch(struct kp_call *c, size_t start, size_t end)
     if (ret != KPAUDIT_OK) {
         /* only a bug in kpaudit gets here; the run is not forwarded */
         snprintf(msg, sizeof(msg), "%s", kpaudit_error_message(c->w->err));
-        reject(c, result_name(ret), msg, end - start, &ctx->rejected);
+        for (at = start; at < end; at = next) {
+            next = kp_mp_skip(c->p, end, at);
+            next = next ? next : end;
+            reject(c, reason_of(ret), msg, next - at);
+        }
         return;
     }
 
@@ -561,14 +574,13 @@ static void run_batch(struct kp_call *c, size_t start, size_t end)
         if (events == 0 || data == NULL) {
             continue;
         }
-        count(&ctx->route_events[r], events);
+        c->tally.routed[r] += events;
         emit_route(c, r, data, len, events);
     }
     for (i = 0; i < KP_SEVERITIES; i++) {
-        count(&ctx->severity[i],
-              kpaudit_batch_severity_count(b, (kpaudit_severity) i));
+        c->tally.severity[i] += kpaudit_batch_severity_count(b, (kpaudit_severity) i);
     }
-    count(&ctx->redacted, kpaudit_batch_redacted(b));
+    c->tally.redacted += kpaudit_batch_redacted(b);
 
     /* rejected items come in input order: one walk finds their sizes */
     at = start;
@@ -576,21 +588,21 @@ static void run_batch(struct kp_call *c, size_t start, size_t end)
     for (i = 0; i < kpaudit_batch_rejected(b); i++) {
         k = kpaudit_batch_rejected_line(b, i);
         while (item < k && at < end) {
-            next = mp_skip(c->p, end, at);
+            next = kp_mp_skip(c->p, end, at);
             at = next ? next : end;
             item++;
         }
-        next = at < end ? mp_skip(c->p, end, at) : end;
+        next = at < end ? kp_mp_skip(c->p, end, at) : end;
         if (next == 0) {
-            next = end; /* the undecodable rest is one item */
+            next = end;
         }
-        reject(c, result_name(kpaudit_batch_rejected_result(b, i)),
-               kpaudit_batch_rejected_message(b, i), next - at, &ctx->rejected);
+        reject(c, reason_of(kpaudit_batch_rejected_result(b, i)),
+               kpaudit_batch_rejected_message(b, i), next - at);
     }
 }
 
-/* route_field: record by record, so the chunk keeps its order. */
-static void one_event(struct kp_call *c, size_t off, size_t body, size_t end)
+/* route_field: item by item, so the chunk keeps its order. */
+static void one_event(struct kp_call *c, size_t off, size_t end)
 {
     struct kp_ctx *ctx = c->ctx;
     kpaudit_result ret;
@@ -599,29 +611,50 @@ static void one_event(struct kp_call *c, size_t off, size_t body, size_t end)
     size_t len, r;
     kpaudit_severity sev;
 
-    ret = kpaudit_transform_msgpack(ctx->t, c->p + body, end - body,
-                                    c->w->out, c->w->err);
+    /* the whole item: kpaudit validates and strips the metadata header too */
+    ret = kpaudit_transform_msgpack_item(ctx->t, c->p + off, end - off,
+                                         c->w->out, c->w->err);
     if (ret != KPAUDIT_OK) {
-        reject(c, result_name(ret), kpaudit_error_message(c->w->err),
-               end - off, &ctx->rejected);
+        reject(c, reason_of(ret), kpaudit_error_message(c->w->err), end - off);
         return;
     }
     data = kpaudit_output_data(c->w->out, &len);
-    buf_add(&c->out, c->p + off, body - off);   /* the frame and header, as is */
     buf_add(&c->out, data, len);
 
     route = kpaudit_output_route(c->w->out);
     for (r = 0; r < ctx->n_routes; r++) {
         if (strcmp(route, kpaudit_transform_route_name(ctx->t, r)) == 0) {
-            count(&ctx->route_events[r], 1);
+            c->tally.routed[r]++;
             break;
         }
     }
     sev = kpaudit_output_severity(c->w->out);
     if ((unsigned) sev < KP_SEVERITIES) {
-        count(&ctx->severity[sev], 1);
+        c->tally.severity[sev]++;
     }
-    count(&ctx->redacted, kpaudit_output_redacted(c->w->out));
+    c->tally.redacted += kpaudit_output_redacted(c->w->out);
+}
+
+static void work_free(struct kp_work *w)
+{
+    kpaudit_batch_free(w->batch);
+    kpaudit_output_free(w->out);
+    kpaudit_error_free(w->err);
+    flb_free(w->routed);
+    memset(w, 0, sizeof(*w));
+}
+
+static int work_new(struct kp_work *w, size_t n_routes)
+{
+    w->batch = kpaudit_batch_new();
+    w->out = kpaudit_output_new();
+    w->err = kpaudit_error_new();
+    w->routed = flb_calloc(n_routes, sizeof(uint64_t));
+    if (!w->batch || !w->out || !w->err || !w->routed) {
+        work_free(w);
+        return -1;
+    }
+    return 0;
 }
 
 static int cb_kpaudit_filter(const void *data, size_t bytes,
@@ -635,9 +668,9 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
     struct kp_ctx *ctx = filter_context;
     struct kp_call c;
     struct kp_work own = {0};
+    struct kp_item item;
     int locked;
-    size_t off, end, body, run = 0;
-    enum kp_kind kind;
+    size_t off, run = 0;
     int batch_mode = ctx->tag_prefix != NULL;
 
     (void) f_ins;
@@ -660,84 +693,72 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
     if (locked) {
         c.w = &ctx->work;
     }
-    else {
-        own.batch = batch_mode ? kpaudit_batch_new() : NULL;
-        own.out = batch_mode ? NULL : kpaudit_output_new();
-        own.err = kpaudit_error_new();
-        if ((batch_mode && !own.batch) || (!batch_mode && !own.out) || !own.err) {
-            kpaudit_batch_free(own.batch);
-            kpaudit_output_free(own.out);
-            kpaudit_error_free(own.err);
-            /* records must not pass untransformed: drop the chunk */
-            flb_plg_error(ctx->ins, "out of memory; %zu bytes dropped", bytes);
-            *out_buf = NULL;
-            *out_bytes = 0;
-            return FLB_FILTER_MODIFIED;
-        }
+    else if (work_new(&own, ctx->n_routes) == 0) {
         c.w = &own;
     }
+    else {
+        /* records must not pass untransformed: drop the chunk, counted */
+        flb_plg_error(ctx->ins, "out of memory; %zu bytes dropped", bytes);
+        cmt_counter_add(ctx->m.rejected, cfl_time_now(), (double) flb_mp_count(data, bytes),
+                        2, (char *[]) {(char *) flb_filter_name(ctx->ins),
+                                       (char *) reason_names[KP_INTERNAL]});
+        *out_buf = NULL;
+        *out_bytes = 0;
+        return FLB_FILTER_MODIFIED;
+    }
+    memset(c.w->routed, 0, ctx->n_routes * sizeof(uint64_t));
+    c.tally.routed = c.w->routed;
 
     off = 0;
     while (off < bytes) {
-        end = mp_skip(c.p, bytes, off);
-        if (end == 0) {
+        if (kp_item_read(c.p, bytes, off, &ctx->rules, &item) != 0) {
             /* the rest does not split into items: nothing of it goes on */
             if (batch_mode) {
                 run_batch(&c, run, off);
             }
-            reject(&c, "undecodable", "bytes do not form a whole MessagePack item",
-                   bytes - off, &ctx->undecodable);
-            off = bytes;
-            run = bytes;
+            reject(&c, KP_UNDECODABLE, "bytes do not form a whole MessagePack item",
+                   bytes - off);
+            run = off = bytes;
             break;
         }
-        kind = classify(ctx, c.p, off, end, &body);
-
-        if (kind == KP_EVENT) {
+        if (item.kind == KP_ITEM_EVENT) {
             if (!batch_mode) {
-                one_event(&c, off, body, end);
+                one_event(&c, off, item.end);
             }
-            off = end;
+            off = item.end;
             continue;
         }
-
         if (batch_mode) {
             run_batch(&c, run, off);
-            run = end;
+            run = item.end;
         }
-        if (kind == KP_UNPARSED) {
-            reject(&c, "unparsed", "the record is a line its parser could not read",
-                   end - off, &ctx->unparsed);
+        switch (item.kind) {
+        case KP_ITEM_UNPARSED:
+            reject(&c, KP_UNPARSED, "the record holds the raw line its parser "
+                   "could not read", item.end - off);
+            break;
+        case KP_ITEM_INVALID:
+            reject(&c, KP_INVALID_FRAME, item.why, item.end - off);
+            break;
+        default:
+            group_marker(&c, off, item.end, item.kind == KP_ITEM_GROUP_START);
         }
-        else {
-            if (!batch_mode) {
-                buf_add(&c.out, c.p + off, end - off);
-            }
-            if (kind == KP_GROUP_START) {
-                c.group = c.p + off;
-                c.group_len = end - off;
-            }
-            else {
-                c.group = NULL;
-                c.group_len = 0;
-            }
-        }
-        off = end;
+        off = item.end;
     }
     if (batch_mode) {
         run_batch(&c, run, bytes);
     }
 
+    dead_letters_flush(&c);
+    tally_flush(ctx, &c.tally);
+
     if (locked) {
         pthread_mutex_unlock(&ctx->work_lock);
     }
     else {
-        kpaudit_batch_free(own.batch);
-        kpaudit_output_free(own.out);
-        kpaudit_error_free(own.err);
+        work_free(&own);
     }
-
-    dead_letters_flush(ctx, &c.dead, i_ins);
+    flb_free(c.group.data);
 
     if (c.out.failed) {
         flb_plg_error(ctx->ins, "out of memory; %zu bytes dropped", bytes);
@@ -754,6 +775,14 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
 /* Configuration                                                             */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * Errors about the settings go through the global logger: Fluent Bit
+ * enables an instance's own logger (flb_plg_*) only at its init, so in
+ * cb_pre_run (--dry-run, hot reload) flb_plg_error would say nothing.
+ */
+#define kp_error(ins, fmt, ...) \
+    flb_error("[filter:kpaudit:%s] " fmt, flb_filter_name(ins), ##__VA_ARGS__)
+
 static int is_key(const msgpack_object *o, const char *name)
 {
     size_t len = strlen(name);
@@ -767,7 +796,7 @@ static int is_key(const msgpack_object *o, const char *name)
  * through MessagePack so the merge respects its structure (and escaping)
  * instead of editing text.
  */
-static flb_sds_t config_with_field(struct kp_ctx *ctx, const char *json,
+static flb_sds_t config_with_field(struct flb_filter_instance *ins, const char *json,
                                    size_t len, const char *field)
 {
     char *mp = NULL;
@@ -787,13 +816,13 @@ static flb_sds_t config_with_field(struct kp_ctx *ctx, const char *json,
         len = 2;
     }
     if (flb_pack_json(json, len, &mp, &mp_size, &root_type, &consumed) != 0) {
-        flb_plg_error(ctx->ins, "config is not valid JSON");
+        kp_error(ins, "config is not valid JSON");
         return NULL;
     }
     msgpack_unpacked_init(&u);
     if (msgpack_unpack_next(&u, mp, mp_size, &uoff) != MSGPACK_UNPACK_SUCCESS ||
         u.data.type != MSGPACK_OBJECT_MAP) {
-        flb_plg_error(ctx->ins, "config must be a JSON object");
+        kp_error(ins, "config must be a JSON object");
         goto done;
     }
     root = u.data;
@@ -804,7 +833,7 @@ static flb_sds_t config_with_field(struct kp_ctx *ctx, const char *json,
         }
     }
     if (route && route->type != MSGPACK_OBJECT_MAP) {
-        flb_plg_error(ctx->ins, "config: route must be an object");
+        kp_error(ins, "config: route must be an object");
         goto done;
     }
 
@@ -842,13 +871,100 @@ static flb_sds_t config_with_field(struct kp_ctx *ctx, const char *json,
     merged = flb_msgpack_raw_to_json_sds(sb.data, sb.size, FLB_FALSE);
     msgpack_sbuffer_destroy(&sb);
     if (!merged) {
-        flb_plg_error(ctx->ins, "cannot compose the kpaudit config");
+        kp_error(ins, "cannot compose the kpaudit config");
     }
 
 done:
     msgpack_unpacked_destroy(&u);
     flb_free(mp);
     return merged;
+}
+
+/*
+ * Checks the properties and builds the kpaudit transform they describe.
+ * Used by cb_pre_run, which Fluent Bit also runs for --dry-run and before
+ * a hot reload replaces the running pipeline, and by cb_init.
+ */
+static kpaudit_transform *settings_check(struct flb_filter_instance *ins,
+                                         const struct kp_ctx *s)
+{
+    flb_sds_t file_text = NULL;
+    flb_sds_t merged = NULL;
+    const char *json = NULL;
+    size_t json_len = 0;
+    kpaudit_error *err = NULL;
+    kpaudit_transform *t = NULL;
+
+    if (kpaudit_abi_version() != KPAUDIT_ABI_VERSION) {
+        kp_error(ins, "libkpaudit ABI %u, header ABI %u",
+                      kpaudit_abi_version(), KPAUDIT_ABI_VERSION);
+        return NULL;
+    }
+    if (!s->tag_prefix && !s->route_field) {
+        kp_error(ins, "set tag_prefix (re-tag per route) or route_field "
+                      "(write the route into the record)");
+        return NULL;
+    }
+    if (s->config && s->config_file) {
+        kp_error(ins, "set config or config_file, not both");
+        return NULL;
+    }
+    if (s->unparsed_key && flb_sds_len(s->unparsed_key) > 255) {
+        kp_error(ins, "unparsed_key is limited to 255 bytes");
+        return NULL;
+    }
+    if (s->config_file) {
+        file_text = flb_file_read(s->config_file);
+        if (!file_text) {
+            kp_error(ins, "cannot read config_file %s", s->config_file);
+            return NULL;
+        }
+        json = file_text;
+        json_len = flb_sds_len(file_text);
+    }
+    else if (s->config) {
+        json = s->config;
+        json_len = flb_sds_len(s->config);
+    }
+    if (s->route_field) {
+        merged = config_with_field(ins, json, json_len, s->route_field);
+        if (!merged) {
+            flb_sds_destroy(file_text);
+            return NULL;
+        }
+        json = merged;
+        json_len = flb_sds_len(merged);
+    }
+    err = kpaudit_error_new();
+    if (err && kpaudit_transform_new((const uint8_t *) json, json_len, &t, err) != KPAUDIT_OK) {
+        kp_error(ins, "kpaudit config: %s", kpaudit_error_message(err));
+        t = NULL;
+    }
+    kpaudit_error_free(err);
+    flb_sds_destroy(file_text);
+    flb_sds_destroy(merged);
+    return t;
+}
+
+static int cb_kpaudit_pre_run(struct flb_filter_instance *ins,
+                              struct flb_config *config, void *data)
+{
+    struct kp_ctx s;
+    kpaudit_transform *t;
+    (void) config;
+    (void) data;
+
+    /* the config map only points the fields at the properties: nothing to free */
+    memset(&s, 0, sizeof(s));
+    if (flb_filter_config_map_set(ins, &s) == -1) {
+        return -1;
+    }
+    t = settings_check(ins, &s);
+    if (!t) {
+        return -1;
+    }
+    kpaudit_transform_free(t);
+    return 0;
 }
 
 static int emitter_create(struct kp_ctx *ctx)
@@ -886,6 +1002,69 @@ static int emitter_create(struct kp_ctx *ctx)
     return 0;
 }
 
+/* Registers the counters, every label value at 0 so that a scrape shows
+ * them (and an alert can watch them) before the first event. */
+static int metrics_create(struct kp_ctx *ctx)
+{
+    struct kp_metrics *m = &ctx->m;
+    struct cmt *cmt = ctx->ins->cmt;
+    char *name = (char *) flb_filter_name(ctx->ins);
+    uint64_t ts = cfl_time_now();
+    size_t i;
+
+    if (!cmt) {
+        return -1;
+    }
+#define KP_COUNTER(field, metric, help, label) \
+    m->field = cmt_counter_create(cmt, "fluentbit", "filter", metric, help, \
+                                  2, (char *[]) {"name", label}); \
+    if (!m->field) return -1;
+
+    KP_COUNTER(routed, "kpaudit_records_total",
+               "Records transformed by kpaudit, per route", "route");
+    KP_COUNTER(severity, "kpaudit_severity_records_total",
+               "Records transformed by kpaudit, per severity", "severity");
+    KP_COUNTER(rejected, "kpaudit_rejected_records_total",
+               "Records not forwarded (dead letter or dropped), per reason", "reason");
+    KP_COUNTER(markers, "kpaudit_group_markers_total",
+               "Group markers scanned (forwarded, or wrapping re-tagged runs)", "kind");
+    KP_COUNTER(handed, "kpaudit_emitter_handed_records_total",
+               "Records handed to the plugin's emitter", "kind");
+    KP_COUNTER(accepted, "kpaudit_emitter_accepted_records_total",
+               "Records the plugin's emitter accepted", "kind");
+    KP_COUNTER(refused, "kpaudit_emitter_refused_records_total",
+               "Records the emitter could not take, kept under the original tag", "kind");
+#undef KP_COUNTER
+    m->redacted = cmt_counter_create(cmt, "fluentbit", "filter",
+                                     "kpaudit_redacted_members_total",
+                                     "Key-material members removed or masked",
+                                     1, (char *[]) {"name"});
+    if (!m->redacted) {
+        return -1;
+    }
+
+#define KP_ZERO(counter, label) \
+    cmt_counter_set((counter), ts, 0, 2, (char *[]) {name, (char *) (label)})
+    for (i = 0; i < ctx->n_routes; i++) {
+        KP_ZERO(m->routed, kpaudit_transform_route_name(ctx->t, i));
+    }
+    for (i = 0; i < KP_SEVERITIES; i++) {
+        KP_ZERO(m->severity, kpaudit_severity_str((kpaudit_severity) i));
+    }
+    for (i = 0; i < KP_REASONS; i++) {
+        KP_ZERO(m->rejected, reason_names[i]);
+    }
+    for (i = 0; i < 2; i++) {
+        KP_ZERO(m->markers, marker_names[i]);
+        KP_ZERO(m->handed, emitted_names[i]);
+        KP_ZERO(m->accepted, emitted_names[i]);
+        KP_ZERO(m->refused, emitted_names[i]);
+    }
+#undef KP_ZERO
+    cmt_counter_set(m->redacted, ts, 0, 1, (char *[]) {name});
+    return 0;
+}
+
 static void ctx_destroy(struct kp_ctx *ctx)
 {
     size_t r;
@@ -899,12 +1078,19 @@ static void ctx_destroy(struct kp_ctx *ctx)
         }
         flb_free(ctx->route_tags);
     }
-    flb_free(ctx->route_events);
-    kpaudit_batch_free(ctx->work.batch);
-    kpaudit_output_free(ctx->work.out);
-    kpaudit_error_free(ctx->work.err);
+    if (ctx->stash_timer) {
+        flb_sched_timer_cb_destroy(ctx->stash_timer);
+    }
+    while (ctx->stash_head) {
+        struct kp_stashed *e = ctx->stash_head;
+
+        ctx->stash_head = e->next;
+        flb_free(e);
+    }
+    work_free(&ctx->work);
     kpaudit_transform_free(ctx->t);
     pthread_mutex_destroy(&ctx->work_lock);
+    pthread_mutex_destroy(&ctx->stash_lock);
     flb_free(ctx);
 }
 
@@ -912,12 +1098,7 @@ static int cb_kpaudit_init(struct flb_filter_instance *ins,
                            struct flb_config *config, void *data)
 {
     struct kp_ctx *ctx;
-    flb_sds_t file_text = NULL;
-    flb_sds_t merged = NULL;
-    const char *json = NULL;
-    size_t json_len = 0;
     size_t r;
-    kpaudit_result ret;
     char name[64];
     (void) data;
 
@@ -929,88 +1110,45 @@ static int cb_kpaudit_init(struct flb_filter_instance *ins,
     ctx->ins = ins;
     ctx->fconfig = config;
     pthread_mutex_init(&ctx->work_lock, NULL);
+    pthread_mutex_init(&ctx->stash_lock, NULL);
 
     if (flb_filter_config_map_set(ins, ctx) == -1) {
         ctx_destroy(ctx);
         return -1;
     }
-
-    if (kpaudit_abi_version() != KPAUDIT_ABI_VERSION) {
-        flb_plg_error(ins, "libkpaudit ABI %u, header ABI %u",
-                      kpaudit_abi_version(), KPAUDIT_ABI_VERSION);
+    ctx->t = settings_check(ins, ctx);
+    if (!ctx->t) {
         goto fail;
     }
-    if (!ctx->tag_prefix && !ctx->route_field) {
-        flb_plg_error(ins, "set tag_prefix (re-tag per route) or route_field "
-                      "(write the route into the record)");
-        goto fail;
-    }
-    if (ctx->config && ctx->config_file) {
-        flb_plg_error(ins, "set config or config_file, not both");
-        goto fail;
-    }
-    if (ctx->config_file) {
-        file_text = flb_file_read(ctx->config_file);
-        if (!file_text) {
-            flb_plg_error(ins, "cannot read config_file %s", ctx->config_file);
-            goto fail;
-        }
-        json = file_text;
-        json_len = flb_sds_len(file_text);
-    }
-    else if (ctx->config) {
-        json = ctx->config;
-        json_len = flb_sds_len(ctx->config);
-    }
-    if (ctx->route_field) {
-        merged = config_with_field(ctx, json, json_len, ctx->route_field);
-        if (!merged) {
-            goto fail;
-        }
-        json = merged;
-        json_len = flb_sds_len(merged);
-    }
-
-    ctx->work.err = kpaudit_error_new();
-    if (!ctx->work.err) {
-        goto fail;
-    }
-    ret = kpaudit_transform_new((const uint8_t *) json, json_len, &ctx->t, ctx->work.err);
-    if (ret != KPAUDIT_OK) {
-        flb_plg_error(ins, "kpaudit config: %s", kpaudit_error_message(ctx->work.err));
-        goto fail;
-    }
-    ctx->work.batch = kpaudit_batch_new();
-    ctx->work.out = kpaudit_output_new();
-    if (!ctx->work.batch || !ctx->work.out) {
-        goto fail;
-    }
-
     ctx->n_routes = kpaudit_transform_route_count(ctx->t);
-    ctx->route_events = flb_calloc(ctx->n_routes, sizeof(uint64_t));
+    if (work_new(&ctx->work, ctx->n_routes) != 0) {
+        goto fail;
+    }
     ctx->route_tags = flb_calloc(ctx->n_routes, sizeof(flb_sds_t));
-    if (!ctx->route_events || !ctx->route_tags) {
+    if (!ctx->route_tags) {
         flb_errno();
         goto fail;
     }
     if (ctx->tag_prefix) {
         for (r = 0; r < ctx->n_routes; r++) {
+            const char *route = kpaudit_transform_route_name(ctx->t, r);
+
             ctx->route_tags[r] = flb_sds_create(ctx->tag_prefix);
             if (!ctx->route_tags[r] ||
-                flb_sds_cat_safe(&ctx->route_tags[r],
-                                 kpaudit_transform_route_name(ctx->t, r),
-                                 (int) strlen(kpaudit_transform_route_name(ctx->t, r))) != 0) {
+                flb_sds_cat_safe(&ctx->route_tags[r], route, (int) strlen(route)) != 0) {
                 goto fail;
             }
         }
     }
 
-    if (ctx->unparsed_key) {
-        ctx->unparsed_key_len = flb_sds_len(ctx->unparsed_key);
-        if (ctx->unparsed_key_len > 255) {
-            flb_plg_error(ins, "unparsed_key is limited to 255 bytes");
-            goto fail;
-        }
+    ctx->rules.timestamps = KP_TIMESTAMP_RULES;
+    ctx->rules.max_nesting = MSGPACK_EMBED_STACK_SIZE;
+    ctx->rules.unparsed_key = ctx->unparsed_key;
+    ctx->rules.unparsed_key_len = ctx->unparsed_key ? flb_sds_len(ctx->unparsed_key) : 0;
+
+    if (metrics_create(ctx) != 0) {
+        flb_plg_error(ins, "cannot register the metrics");
+        goto fail;
     }
 
     if (ctx->tag_prefix || ctx->dead_letter_tag) {
@@ -1022,18 +1160,23 @@ static int cb_kpaudit_init(struct flb_filter_instance *ins,
         if (emitter_create(ctx) != 0) {
             goto fail;
         }
+        if (flb_sched_timer_cb_create(config->sched, FLB_SCHED_TIMER_CB_PERM, 100,
+                                      stash_drain, ctx, &ctx->stash_timer) != 0) {
+            flb_plg_error(ins, "cannot create the timer of the emitter stash");
+            goto fail;
+        }
     }
 
-    flb_plg_info(ins, "kpaudit %s (ABI %u), %zu routes; %s%s%s%s, dead letters %s%s, "
-                 "unparsed_key %s, config %s",
-                 kpaudit_version(), kpaudit_abi_version(), ctx->n_routes,
+    flb_plg_info(ins, "kpaudit %s (ABI %u) in Fluent Bit %s, %zu routes; %s%s%s%s, "
+                 "dead letters %s%s, unparsed_key %s, config %s",
+                 kpaudit_version(), kpaudit_abi_version(), kp_host_version(), ctx->n_routes,
                  ctx->tag_prefix ? "tag_prefix " : "",
                  ctx->tag_prefix ? ctx->tag_prefix : "",
                  ctx->route_field ? (ctx->tag_prefix ? ", route_field " : "route_field ") : "",
                  ctx->route_field ? ctx->route_field : "",
                  ctx->dead_letter_tag ? "-> " : "dropped (no dead_letter_tag)",
                  ctx->dead_letter_tag ? ctx->dead_letter_tag : "",
-                 ctx->unparsed_key_len ? ctx->unparsed_key : "(off)",
+                 ctx->rules.unparsed_key_len ? ctx->unparsed_key : "(off)",
                  ctx->config_file ? ctx->config_file :
                  (ctx->config ? "inline" : "built-in defaults"));
     for (r = 0; r < ctx->n_routes; r++) {
@@ -1042,42 +1185,115 @@ static int cb_kpaudit_init(struct flb_filter_instance *ins,
                       ctx->tag_prefix ? ctx->route_tags[r] : "");
     }
 
-    flb_sds_destroy(file_text);
-    flb_sds_destroy(merged);
     flb_filter_set_context(ins, ctx);
     return 0;
 
 fail:
-    flb_sds_destroy(file_text);
-    flb_sds_destroy(merged);
     ctx_destroy(ctx);
     return -1;
+}
+
+/* The value of one of our counters, for the exit summary. */
+static uint64_t metric(struct kp_ctx *ctx, struct cmt_counter *c, const char *label)
+{
+    double v = 0;
+    char *name = (char *) flb_filter_name(ctx->ins);
+
+    if (label) {
+        cmt_counter_get_val(c, 2, (char *[]) {name, (char *) label}, &v);
+    }
+    else {
+        cmt_counter_get_val(c, 1, (char *[]) {name}, &v);
+    }
+    return (uint64_t) v;
+}
+
+/*
+ * Records still in the emitter's chunks when the filter exits (Fluent Bit
+ * exits filters after it stopped flushing, when the Grace period ran out):
+ * never given to an output (`waiting`), or in a task that was still running
+ * (`in_flight`: an output may or may not have written them).
+ */
+static void emitter_leftovers(struct kp_ctx *ctx, uint64_t *waiting, uint64_t *in_flight)
+{
+    struct mk_list *head;
+    struct flb_input_chunk *ic;
+    uint64_t n;
+
+    *waiting = 0;
+    *in_flight = 0;
+    if (!ctx->emitter) {
+        return;
+    }
+    mk_list_foreach(head, &ctx->emitter->chunks) {
+        ic = mk_list_entry(head, struct flb_input_chunk, _head);
+#ifdef FLB_HAVE_METRICS
+        n = ic->total_records > 0 ? (uint64_t) ic->total_records : 0;
+#else
+        n = 1;   /* without metrics Fluent Bit does not count: chunks */
+#endif
+        if (ic->task) {
+            *in_flight += n;
+        }
+        else {
+            *waiting += n;
+        }
+    }
 }
 
 static int cb_kpaudit_exit(void *data, struct flb_config *config)
 {
     struct kp_ctx *ctx = data;
+    struct kp_metrics *m;
     size_t r;
+    uint64_t waiting, in_flight;
     (void) config;
 
     if (!ctx) {
         return 0;
     }
+    m = &ctx->m;
     for (r = 0; r < ctx->n_routes; r++) {
-        flb_plg_info(ctx->ins, "route %-12s events %" PRIu64,
+        flb_plg_info(ctx->ins, "route %-12s records %" PRIu64,
                      kpaudit_transform_route_name(ctx->t, r),
-                     counted(&ctx->route_events[r]));
+                     metric(ctx, m->routed, kpaudit_transform_route_name(ctx->t, r)));
     }
     flb_plg_info(ctx->ins, "severity normal %" PRIu64 ", warning %" PRIu64
-                 ", critical %" PRIu64 "; members redacted %" PRIu64,
-                 counted(&ctx->severity[0]), counted(&ctx->severity[1]),
-                 counted(&ctx->severity[2]), counted(&ctx->redacted));
-    flb_plg_info(ctx->ins, "rejected %" PRIu64 ", unparsed %" PRIu64
-                 ", undecodable %" PRIu64 "; dead letters emitted %" PRIu64
-                 ", emit failures %" PRIu64,
-                 counted(&ctx->rejected), counted(&ctx->unparsed),
-                 counted(&ctx->undecodable), counted(&ctx->dead_letters),
-                 counted(&ctx->emit_failed));
+                 ", critical %" PRIu64 "; members redacted %" PRIu64
+                 "; group markers %" PRIu64 " start, %" PRIu64 " end",
+                 metric(ctx, m->severity, "normal"), metric(ctx, m->severity, "warning"),
+                 metric(ctx, m->severity, "critical"), metric(ctx, m->redacted, NULL),
+                 metric(ctx, m->markers, "start"), metric(ctx, m->markers, "end"));
+    flb_plg_info(ctx->ins, "rejected: invalid_event %" PRIu64 ", event_too_large %" PRIu64
+                 ", unparsed %" PRIu64 ", invalid_frame %" PRIu64 ", undecodable %" PRIu64
+                 ", internal_error %" PRIu64,
+                 metric(ctx, m->rejected, "invalid_event"),
+                 metric(ctx, m->rejected, "event_too_large"),
+                 metric(ctx, m->rejected, "unparsed"),
+                 metric(ctx, m->rejected, "invalid_frame"),
+                 metric(ctx, m->rejected, "undecodable"),
+                 metric(ctx, m->rejected, "internal_error"));
+    if (ctx->emitter) {
+        flb_plg_info(ctx->ins, "emitter: events handed %" PRIu64 ", accepted %" PRIu64
+                     ", refused %" PRIu64 "; dead letters handed %" PRIu64 ", accepted %"
+                     PRIu64 ", refused %" PRIu64 "; at most %zu records waited for it",
+                     metric(ctx, m->handed, "event"), metric(ctx, m->accepted, "event"),
+                     metric(ctx, m->refused, "event"), metric(ctx, m->handed, "dead_letter"),
+                     metric(ctx, m->accepted, "dead_letter"),
+                     metric(ctx, m->refused, "dead_letter"), ctx->stash_peak);
+        if (ctx->stash_records > 0) {
+            flb_plg_warn(ctx->ins, "Fluent Bit stopped while its emitter was over its "
+                         "memory limit: %zu records waiting for it are lost "
+                         "(raise emitter_mem_buf_limit)", ctx->stash_records);
+        }
+        emitter_leftovers(ctx, &waiting, &in_flight);
+        if (waiting > 0 || in_flight > 0) {
+            flb_plg_warn(ctx->ins, "Fluent Bit stopped with records re-tagged by kpaudit "
+                         "still in its emitter: %" PRIu64 " never given to an output (lost), "
+                         "%" PRIu64 " in output tasks still running (maybe written); "
+                         "raise the service's Grace", waiting, in_flight);
+        }
+    }
     ctx_destroy(ctx);
     return 0;
 }
@@ -1117,8 +1333,8 @@ static struct flb_config_map config_map[] = {
      .type = FLB_CONFIG_MAP_STR, .name = "unparsed_key", .def_value = "log",
      .set_property = FLB_TRUE, .offset = offsetof(struct kp_ctx, unparsed_key),
      .desc =
-     "a record holding only this string member is a line its parser failed "
-     "on: rejected, not forwarded (empty to turn off)"
+     "a record holding this member (whatever else it holds) is a line its "
+     "parser failed on: rejected, not forwarded (empty to turn off)"
     },
     {
      .type = FLB_CONFIG_MAP_STR, .name = "emitter_name", .def_value = NULL,
@@ -1140,6 +1356,7 @@ struct flb_filter_plugin filter_kpaudit_plugin = {
     .name        = "kpaudit",
     .description = "Key Protect activity events: severity, key-material "
                    "stripping, routing (kpaudit)",
+    .cb_pre_run  = cb_kpaudit_pre_run,
     .cb_init     = cb_kpaudit_init,
     .cb_filter   = cb_kpaudit_filter,
     .cb_exit     = cb_kpaudit_exit,

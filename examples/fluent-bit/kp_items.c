@@ -129,20 +129,41 @@ size_t kp_mp_skip(const unsigned char *p, size_t len, size_t off)
     return skip_values(p, len, off, 1);
 }
 
+static int is_map(unsigned char b)
+{
+    return (b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf;
+}
+
+static int is_array(unsigned char b)
+{
+    return (b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd;
+}
+
+static int is_name(unsigned char b)
+{
+    return (b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb) || (b >= 0xc4 && b <= 0xc6);
+}
+
 /*
- * kp_mp_skip that also tells whether the value opens more than
- * `max_nesting` containers at once, which msgpack-c (and so Fluent Bit's
- * decoder) refuses, an empty container included.
+ * kp_mp_skip of one item that also tells, in the same walk:
+ * - whether it opens more than `max_nesting` containers at once, which
+ *   msgpack-c (and so Fluent Bit's decoder) refuses, an empty one included;
+ * - whether, when it is an array of two values whose second is a map (the
+ *   record), that map has a member named `key` (a string or binary name).
  */
-static size_t skip_nested(const unsigned char *p, size_t len, size_t off,
-                          unsigned max_nesting, int *too_deep)
+static size_t skip_item(const unsigned char *p, size_t len, size_t off,
+                        unsigned max_nesting, const char *key, size_t klen,
+                        int *too_deep, int *has_key)
 {
     uint64_t left[KP_NESTING_CAP];   /* values left in each open container */
     unsigned depth = 0;
+    int record = 0;                  /* open container 1 is the record map */
     uint64_t owed = 1, payload, children;
-    int kind;
+    unsigned char b;
+    int kind, at_name;
 
     *too_deep = 0;
+    *has_key = 0;
     if (max_nesting > KP_NESTING_CAP) {
         max_nesting = KP_NESTING_CAP;
     }
@@ -150,9 +171,16 @@ static size_t skip_nested(const unsigned char *p, size_t len, size_t off,
         if (off >= len || owed > len - off) {
             return 0;
         }
+        b = p[off];
+        /* a name of the record's members: an even number of values left */
+        at_name = record && depth == 2 && left[1] % 2 == 0;
         kind = mp_head(p, len, &off, &payload, &children);
         if (kind == MP_BAD || len - off < payload) {
             return 0;
+        }
+        if (at_name && klen > 0 && is_name(b) && payload == klen &&
+            memcmp(p + off, key, klen) == 0) {
+            *has_key = 1;
         }
         off += (size_t) payload;
         owed = owed - 1 + children;
@@ -162,6 +190,11 @@ static size_t skip_nested(const unsigned char *p, size_t len, size_t off,
                 return skip_values(p, len, off, owed);
             }
             if (children > 0) {
+                /* the root's last value, a map: the record if the root
+                 * is a [header, record] pair (kp_item_read checks that) */
+                if (depth == 1 && left[0] == 1 && is_map(b)) {
+                    record = 1;
+                }
                 left[depth++] = children;
                 continue;
             }
@@ -191,16 +224,6 @@ static int read_array(const unsigned char *p, size_t end, size_t *at, uint64_t *
         return read_be(p, end, at, b == 0xdc ? 2 : 4, n);
     }
     return -1;
-}
-
-static int is_map(unsigned char b)
-{
-    return (b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf;
-}
-
-static int is_array(unsigned char b)
-{
-    return (b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd;
 }
 
 static uint32_t be32(const unsigned char *q)
@@ -309,55 +332,6 @@ static const char *timestamp_seconds(const unsigned char *p, size_t end, size_t 
     return NULL;
 }
 
-/* Whether the map at p[at] has a string or binary key equal to `key`. */
-static int holds_member(const unsigned char *p, size_t end, size_t at,
-                        const char *key, size_t klen)
-{
-    unsigned char b = p[at];
-    uint64_t n, i, slen;
-    size_t k;
-
-    if (b >= 0x80 && b <= 0x8f) {
-        n = b & 0x0f;
-        at += 1;
-    }
-    else {
-        at += 1;
-        if (read_be(p, end, &at, b == 0xde ? 2 : 4, &n) != 0) {
-            return 0;
-        }
-    }
-    for (i = 0; i < n; i++) {
-        k = at;
-        b = p[k++];
-        slen = 0;
-        if (b >= 0xa0 && b <= 0xbf) {
-            slen = b & 0x1f;
-        }
-        else if (b == 0xd9 || b == 0xc4) {
-            read_be(p, end, &k, 1, &slen);
-        }
-        else if (b == 0xda || b == 0xc5) {
-            read_be(p, end, &k, 2, &slen);
-        }
-        else if (b == 0xdb || b == 0xc6) {
-            read_be(p, end, &k, 4, &slen);
-        }
-        else {
-            k = 0;   /* not a name */
-        }
-        if (k != 0 && slen == klen && end - k >= klen &&
-            memcmp(p + k, key, klen) == 0) {
-            return 1;
-        }
-        at = kp_mp_skip(p, end, at);               /* the key */
-        if (at == 0 || (at = kp_mp_skip(p, end, at)) == 0) {
-            return 0;
-        }
-    }
-    return 0;
-}
-
 static int invalid(struct kp_item *item, const char *why)
 {
     item->kind = KP_ITEM_INVALID;
@@ -371,10 +345,13 @@ int kp_item_read(const unsigned char *p, size_t len, size_t off,
     size_t end, at, header, ts, meta = 0, body;
     uint64_t n;
     int64_t sec;
-    int too_deep;
+    int too_deep, has_key;
     const char *why;
 
-    end = skip_nested(p, len, off, rules->max_nesting, &too_deep);
+    end = skip_item(p, len, off, rules->max_nesting,
+                    rules->unparsed_key ? rules->unparsed_key : "",
+                    rules->unparsed_key ? rules->unparsed_key_len : 0,
+                    &too_deep, &has_key);
     if (end == 0) {
         return -1;
     }
@@ -428,8 +405,7 @@ int kp_item_read(const unsigned char *p, size_t len, size_t off,
         return invalid(item, "a negative timestamp: Fluent Bit skips the record");
     }
 
-    if (rules->unparsed_key && rules->unparsed_key_len > 0 &&
-        holds_member(p, end, body, rules->unparsed_key, rules->unparsed_key_len)) {
+    if (has_key) {
         item->kind = KP_ITEM_UNPARSED;
     }
     return 0;
