@@ -106,7 +106,8 @@ INPUT_LINES=$(wc -l < "$WORK/events.ndjson")
 
 echo "== reference: examples/c/kpaudit_host, with the README's kpaudit config"
 cc -std=c99 -O2 -Wall -Wextra -I"$ROOT/include" "$ROOT/examples/c/kpaudit_host.c" \
-    "$ROOT/target/release/libkpaudit.a" -lpthread -ldl -lm -o "$WORK/kpaudit_host"
+    "$(cd "$ROOT" && cd "${CARGO_TARGET_DIR:-target}" && pwd)/release/libkpaudit.a" \
+    -lpthread -ldl -lm -o "$WORK/kpaudit_host"
 sed -n 's/^ *config  *\({.*}\) *$/\1/p' "$HERE/kpaudit.conf" > "$WORK/kpaudit.json"
 [ -s "$WORK/kpaudit.json" ] || { echo "FAIL: no config line in kpaudit.conf" >&2; exit 1; }
 "$WORK/kpaudit_host" --config "$WORK/kpaudit.json" "$WORK/host" < "$WORK/events.ndjson" > /dev/null
