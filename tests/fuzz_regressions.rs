@@ -47,3 +47,12 @@ fn saved_msgpack_inputs_pass() {
         oracle::check_msgpack(&data);
     }
 }
+
+#[test]
+fn saved_framed_inputs_pass() {
+    for (name, data) in inputs("framed") {
+        println!("{name}");
+        let (item, edited) = oracle::framed_item(&data);
+        oracle::check_framed(&item, edited);
+    }
+}
