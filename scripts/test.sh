@@ -2,13 +2,15 @@
 # Runs every test: formatting and lints, the Rust suite of every package
 # (library, command, generator; property tests, limits, memory bounds), the
 # panic-boundary test, header drift, the C side (strict-warning ABI test,
-# AddressSanitizer, the example host, valgrind), the installed library
-# through pkg-config (the README's C program), the demo, and the Go package
-# and Benthos processor (vet, -race, cgocheck).
+# AddressSanitizer, the example host, valgrind), the Fluent Bit plugin's
+# item classifier, the installed library through pkg-config (the README's C
+# program), the demo, the Go package and Benthos processor (vet, -race,
+# cgocheck), and the OpenTelemetry Collector module (a real Kafka broker).
 #
 # Installs what the machine lacks: the pinned cbindgen (cargo), valgrind and
-# pkg-config (apt), Go (apt). Honours CARGO_TARGET_DIR. Each step prints its
-# wall and CPU time (user + system, children included).
+# pkg-config (apt), Go (apt); the Kafka broker's jars come from Maven
+# Central (Java 17 and Maven are expected). Honours CARGO_TARGET_DIR. Each
+# step prints its wall and CPU time (user + system, children included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -90,6 +92,8 @@ step "cargo build --release (library, command, generator: once for all)" \
 step "installed library through pkg-config; README C program" bash tests/install/run.sh
 step "demo (scripts/demo.sh)" demo
 step "Go: the cgo package and the Benthos processor (go/test.sh)" bash go/test.sh
+step "OpenTelemetry Collector: processor, files end to end, Kafka with kill -9 (go/otelcol/test.sh)" \
+  bash go/otelcol/test.sh
 
 printf '\n== times\n'
 printf '%s\n' "${TIMES[@]}"
