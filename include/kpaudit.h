@@ -117,6 +117,8 @@ typedef struct kpaudit_output kpaudit_output;
  */
 typedef struct kpaudit_transform kpaudit_transform;
 
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
