@@ -8,16 +8,11 @@ use kpaudit::Explanation;
 
 use crate::{config_text, fail, transform_of, EXIT_IO, EXIT_OK, EXIT_REJECTED};
 
-#[derive(clap::Args)]
+/// `kpaudit explain`'s arguments.
 pub struct ExplainArgs {
-    /// kpaudit configuration file (JSON); built-in defaults without it.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Print the explanation as one JSON object.
-    #[arg(long)]
-    json: bool,
-    /// The event (one JSON object); `-` or none reads it from stdin.
-    event: Option<String>,
+    pub config: Option<PathBuf>,
+    pub json: bool,
+    pub event: Option<String>,
 }
 
 pub fn explain(args: ExplainArgs) -> u8 {

@@ -13,7 +13,7 @@ mod run;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 
 /// Exit statuses, the same for every subcommand.
 pub const EXIT_OK: u8 = 0;
@@ -24,52 +24,8 @@ pub const EXIT_USAGE: u8 = 2;
 /// Lines were rejected and `--fail-on-reject` was given.
 pub const EXIT_REJECTED: u8 = 3;
 
-#[derive(Parser)]
-#[command(
-    name = "kpaudit",
-    version = version(),
-    about = "Key Protect activity events through kpaudit: severity set, key material stripped, a route per region.",
-    after_help = "Exit status: 0 every input line accounted for (emitted or rejected), 1 an input \
-                  could not be read or an output written, 2 bad usage or configuration, 3 lines \
-                  rejected with --fail-on-reject."
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Transform files (or stdin) into one file per route in DIR, with
-    /// rejected lines in DIR/dead-letter.ndjson, then print a summary.
-    Run(run::RunArgs),
-    /// NDJSON on stdin to NDJSON on stdout, in order, with the route written
-    /// into each event; rejected lines are reported on stderr (line and
-    /// reason) and not written.
-    Filter(FilterArgs),
-    /// Explain one event: which rule set its severity, which field gave its
-    /// route, and the JSON path of each member removed.
-    Explain(explain::ExplainArgs),
-    /// Check a configuration file and print it with every default filled in.
-    CheckConfig {
-        /// The kpaudit configuration (JSON).
-        file: PathBuf,
-    },
-}
-
-#[derive(clap::Args)]
-struct FilterArgs {
-    /// kpaudit configuration file (JSON); built-in defaults without it.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// The member the route is written into, unless the configuration
-    /// sets route.field itself.
-    #[arg(long, value_name = "NAME", default_value = "kpaudit_route")]
-    route_field: String,
-}
-
 /// The input format of `run`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// One JSON event per line.
     Ndjson,
@@ -77,7 +33,131 @@ pub enum Format {
     Msgpack,
 }
 
-/// The command's version and the C ABI version of the library inside it.
+/// The command line. Clap's builder rather than its derive macros: the
+/// macros would build `syn` with features the library's own macros do not
+/// use, and cargo would then rebuild the library whenever it is built
+/// without the command.
+fn cli() -> Command {
+    let config = || {
+        Arg::new("config")
+            .long("config")
+            .value_name("FILE")
+            .value_parser(value_parser!(PathBuf))
+            .help("kpaudit configuration file (JSON); built-in defaults without it")
+    };
+    Command::new("kpaudit")
+        .version(version())
+        .about("Key Protect activity events through kpaudit: severity set, key material stripped, a route per region.")
+        .after_help(
+            "Exit status: 0 every input line accounted for (emitted or rejected), 1 an input \
+             could not be read or an output written, 2 bad usage or configuration, 3 lines \
+             rejected with --fail-on-reject.",
+        )
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(
+            Command::new("run")
+                .about(
+                    "Transform files (or stdin) into one file per route in DIR, with rejected \
+                     lines in DIR/dead-letter.ndjson, then print a summary",
+                )
+                .arg(
+                    Arg::new("inputs")
+                        .value_name("FILE")
+                        .num_args(0..)
+                        .value_parser(value_parser!(PathBuf))
+                        .help("Input files; - (or none) reads stdin"),
+                )
+                .arg(
+                    Arg::new("out")
+                        .long("out")
+                        .short('o')
+                        .value_name("DIR")
+                        .required(true)
+                        .value_parser(value_parser!(PathBuf))
+                        .help(
+                            "Output directory: <route>.ndjson per route (.msgpack with --format \
+                             msgpack) and dead-letter.ndjson. Created if missing; refused if not \
+                             empty, unless --append",
+                        ),
+                )
+                .arg(config())
+                .arg(
+                    Arg::new("format")
+                        .long("format")
+                        .value_parser(["ndjson", "msgpack"])
+                        .default_value("ndjson")
+                        .help("How the inputs are framed"),
+                )
+                .arg(
+                    Arg::new("append")
+                        .long("append")
+                        .action(ArgAction::SetTrue)
+                        .help("Add to the files of a DIR that is not empty"),
+                )
+                .arg(
+                    Arg::new("fail-on-reject")
+                        .long("fail-on-reject")
+                        .action(ArgAction::SetTrue)
+                        .help(
+                            "Exit with status 3 when any line was rejected (status 0 otherwise: \
+                             rejected lines are accounted for, in the dead-letter file)",
+                        ),
+                ),
+        )
+        .subcommand(
+            Command::new("filter")
+                .about(
+                    "NDJSON on stdin to NDJSON on stdout, in order, with the route written into \
+                     each event; rejected lines are reported on stderr (line and reason) and not \
+                     written",
+                )
+                .arg(config())
+                .arg(
+                    Arg::new("route-field")
+                        .long("route-field")
+                        .value_name("NAME")
+                        .default_value("kpaudit_route")
+                        .help(
+                            "The member the route is written into, unless the configuration sets \
+                             route.field itself",
+                        ),
+                ),
+        )
+        .subcommand(
+            Command::new("explain")
+                .about(
+                    "Explain one event: which rule set its severity, which field gave its route, \
+                     and the JSON path of each member removed",
+                )
+                .arg(config())
+                .arg(
+                    Arg::new("json")
+                        .long("json")
+                        .action(ArgAction::SetTrue)
+                        .help("Print the explanation as one JSON object"),
+                )
+                .arg(
+                    Arg::new("event")
+                        .value_name("EVENT")
+                        .help("The event (one JSON object); - or none reads it from stdin"),
+                ),
+        )
+        .subcommand(
+            Command::new("check-config")
+                .about("Check a configuration file and print it with every default filled in")
+                .arg(
+                    Arg::new("file")
+                        .value_name("FILE")
+                        .required(true)
+                        .value_parser(value_parser!(PathBuf))
+                        .help("The kpaudit configuration (JSON)"),
+                ),
+        )
+}
+
+/// The command's version and the C ABI version of the library inside it
+/// (built once, for the life of the process, as clap wants it).
 fn version() -> &'static str {
     let text = format!(
         "{} (libkpaudit {}, ABI {})",
@@ -88,15 +168,48 @@ fn version() -> &'static str {
     Box::leak(text.into_boxed_str())
 }
 
+fn path_of(m: &ArgMatches, name: &str) -> Option<PathBuf> {
+    m.get_one::<PathBuf>(name).cloned()
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let status = match cli.command {
-        Command::Run(args) => run::run(args),
-        Command::Filter(args) => filter(args),
-        Command::Explain(args) => explain::explain(args),
-        Command::CheckConfig { file } => check_config(&file),
+    let matches = cli().get_matches();
+    let status = match matches.subcommand() {
+        Some(("run", m)) => run::run(run::RunArgs {
+            inputs: m
+                .get_many::<PathBuf>("inputs")
+                .map(|v| v.cloned().collect())
+                .unwrap_or_default(),
+            out: path_of(m, "out").expect("required"),
+            config: path_of(m, "config"),
+            format: match m.get_one::<String>("format").map(String::as_str) {
+                Some("msgpack") => Format::Msgpack,
+                _ => Format::Ndjson,
+            },
+            append: m.get_flag("append"),
+            fail_on_reject: m.get_flag("fail-on-reject"),
+        }),
+        Some(("filter", m)) => filter(FilterArgs {
+            config: path_of(m, "config"),
+            route_field: m
+                .get_one::<String>("route-field")
+                .cloned()
+                .unwrap_or_default(),
+        }),
+        Some(("explain", m)) => explain::explain(explain::ExplainArgs {
+            config: path_of(m, "config"),
+            json: m.get_flag("json"),
+            event: m.get_one::<String>("event").cloned(),
+        }),
+        Some(("check-config", m)) => check_config(&path_of(m, "file").expect("required")),
+        _ => fail(EXIT_USAGE, "no such command (see kpaudit --help)"),
     };
     ExitCode::from(status)
+}
+
+struct FilterArgs {
+    config: Option<PathBuf>,
+    route_field: String,
 }
 
 /// Prints `message` as the command's error and returns `status`.

@@ -25,28 +25,14 @@ const CHUNK: usize = 4 << 20;
 /// Inputs smaller than this finish before a progress bar would be read.
 const PROGRESS_FROM: u64 = 8 << 20;
 
-#[derive(clap::Args)]
+/// `kpaudit run`'s arguments (see `cli()` in main.rs for their help).
 pub struct RunArgs {
-    /// Input files; `-` (or none) reads stdin.
-    inputs: Vec<PathBuf>,
-    /// Output directory: <route>.ndjson per route (.msgpack with --format
-    /// msgpack) and dead-letter.ndjson. Created if missing; refused if not
-    /// empty, unless --append.
-    #[arg(long, short, value_name = "DIR")]
-    out: PathBuf,
-    /// kpaudit configuration file (JSON); built-in defaults without it.
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// How the inputs are framed.
-    #[arg(long, value_enum, default_value = "ndjson")]
-    format: Format,
-    /// Add to the files of a DIR that is not empty.
-    #[arg(long)]
-    append: bool,
-    /// Exit with status 3 when any line was rejected (status 0 otherwise:
-    /// rejected lines are accounted for, in the dead-letter file).
-    #[arg(long)]
-    fail_on_reject: bool,
+    pub inputs: Vec<PathBuf>,
+    pub out: PathBuf,
+    pub config: Option<PathBuf>,
+    pub format: Format,
+    pub append: bool,
+    pub fail_on_reject: bool,
 }
 
 /// Counts over the whole run.
