@@ -140,7 +140,7 @@ fn main() {
     let chunks = chunks(&corpus, a.chunk);
     let t = Transform::from_json(b"").unwrap();
     println!(
-        "corpus: {:.1} MiB, {events} generated Key Protect events (seed 9, {:.0} bytes each); {} interleaved rounds, medians; one core",
+        "corpus: {:.1} MiB, {events} generated Key Protect and HPCS events (seed 9, {:.0} bytes each); {} interleaved rounds, medians; one core",
         bytes as f64 / 1048576.0,
         bytes as f64 / events as f64,
         a.runs

@@ -9,14 +9,13 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kpaudit::{Batch, ErrorKind, Severity, Transform};
 
-use crate::input::{Line, Lines};
 use crate::{config_text, fail, transform_of, Format, EXIT_IO, EXIT_OK, EXIT_REJECTED, EXIT_USAGE};
 
 /// The batch's chunk: large enough to amortise the call, small enough to
@@ -138,6 +137,39 @@ fn open_file(path: &Path, append: bool) -> Result<BufWriter<File>, String> {
         .map_err(|e| format!("cannot open {}: {e}", path.display()))
 }
 
+/// Reads into `buf` until it holds `want` bytes or the input ends;
+/// returns whether it ended.
+fn fill(reader: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
+    while buf.len() < want {
+        let start = buf.len();
+        buf.resize(want, 0);
+        let n = read_some(reader, &mut buf[start..]);
+        match n {
+            Ok(n) => {
+                buf.truncate(start + n);
+                if n == 0 {
+                    return Ok(true);
+                }
+            }
+            Err(e) => {
+                buf.truncate(start);
+                return Err(e);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// `read`, retried when a signal interrupts it.
+fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
 /// A route name as a file name: anything but `[A-Za-z0-9._-]` becomes `_`,
 /// so that no name leaves DIR.
 fn file_stem(route: &str) -> String {
@@ -250,44 +282,90 @@ impl Job<'_> {
             .map_err(|e| format!("writing dead-letter.ndjson: {e}"))
     }
 
-    fn ndjson(&mut self, input: &str, reader: impl BufRead) -> Result<(), String> {
+    /// Reads NDJSON in blocks and hands the batch every whole line of a
+    /// block at once, copying nothing line by line. A line longer than
+    /// `limits.max_event_bytes` that does not fit a block is counted out to
+    /// its newline and rejected without being held.
+    fn ndjson(&mut self, input: &str, mut reader: impl Read) -> Result<(), String> {
         let limit = self.t.max_event_bytes();
-        let mut lines = Lines::new(reader, limit);
-        let mut chunk: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
-        let (mut line_no, mut chunk_first) = (0u64, 1u64);
+        let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + (64 << 10));
+        let mut next_line = 1u64;
+        let mut eof = false;
         loop {
-            let line = lines
-                .next_line()
-                .map_err(|e| format!("reading {input}: {e}"))?;
-            let Some(line) = line else { break };
-            line_no += 1;
-            match line {
-                Line::Bytes(bytes) => {
-                    chunk.extend_from_slice(bytes);
-                    chunk.push(b'\n');
+            let want = buf.len().max(CHUNK);
+            eof = eof
+                || fill(&mut reader, &mut buf, want)
+                    .map_err(|e| format!("reading {input}: {e}"))?;
+            if buf.is_empty() {
+                return Ok(());
+            }
+            let end = match buf.iter().rposition(|&b| b == b'\n') {
+                Some(i) => i + 1,
+                None if eof => buf.len(),
+                None => 0,
+            };
+            if end > 0 {
+                self.chunk(input, &buf[..end], next_line, Format::Ndjson)?;
+                next_line += self.batch.lines() as u64;
+                buf.drain(..end);
+                continue;
+            }
+            // A block without a newline: one line longer than a block.
+            if buf.len() <= limit {
+                // It may still be within the limit: read on.
+                let more = buf.len() + CHUNK;
+                eof = fill(&mut reader, &mut buf, more)
+                    .map_err(|e| format!("reading {input}: {e}"))?;
+                if eof {
+                    continue;
                 }
-                Line::TooLong(len) => {
-                    // Whole lines only go to the batch; this one was skipped.
-                    self.chunk(input, &chunk, chunk_first, Format::Ndjson)?;
-                    chunk.clear();
-                    self.totals.lines += 1;
-                    self.totals.bytes += len as u64 + 1;
-                    let e = kpaudit::Error::too_large(len, limit);
-                    self.dead_letter(input, line_no, e.kind(), e.message(), Format::Ndjson)?;
-                    chunk_first = line_no + 1;
+                if buf[buf.len() - CHUNK.min(buf.len())..].contains(&b'\n') {
+                    continue;
+                }
+                if buf.len() <= limit {
                     continue;
                 }
             }
-            if chunk.len() >= CHUNK {
-                self.chunk(input, &chunk, chunk_first, Format::Ndjson)?;
-                chunk.clear();
-                chunk_first = line_no + 1;
+            let len = self.skip_line(input, &mut reader, &mut buf, &mut eof)?;
+            let e = kpaudit::Error::too_large(len, limit);
+            self.totals.lines += 1;
+            self.dead_letter(input, next_line, e.kind(), e.message(), Format::Ndjson)?;
+            if let Some(bar) = &self.progress {
+                bar.inc(len as u64 + 1);
             }
+            next_line += 1;
         }
-        if !chunk.is_empty() {
-            self.chunk(input, &chunk, chunk_first, Format::Ndjson)?;
+    }
+
+    /// Counts the line at the start of `buf` (no newline in it yet) out to
+    /// its end, keeping none of it; `buf` is left holding what follows.
+    /// Returns the line's length.
+    fn skip_line(
+        &mut self,
+        input: &str,
+        reader: &mut impl Read,
+        buf: &mut Vec<u8>,
+        eof: &mut bool,
+    ) -> Result<usize, String> {
+        let mut len = buf.len();
+        buf.clear();
+        let mut block = vec![0u8; 64 << 10];
+        loop {
+            let n = read_some(reader, &mut block).map_err(|e| format!("reading {input}: {e}"))?;
+            if n == 0 {
+                *eof = true;
+                break;
+            }
+            if let Some(i) = block[..n].iter().position(|&b| b == b'\n') {
+                len += i;
+                buf.extend_from_slice(&block[i + 1..n]);
+                self.totals.bytes += (len + 1) as u64;
+                return Ok(len);
+            }
+            len += n;
         }
-        Ok(())
+        self.totals.bytes += len as u64;
+        Ok(len)
     }
 
     fn msgpack(&mut self, input: &str, mut reader: impl Read) -> Result<(), String> {
@@ -402,7 +480,7 @@ pub fn run(args: RunArgs) -> u8 {
         } else {
             match File::open(path) {
                 Ok(f) => match args.format {
-                    Format::Ndjson => job.ndjson(&name, BufReader::with_capacity(1 << 20, f)),
+                    Format::Ndjson => job.ndjson(&name, f),
                     Format::Msgpack => job.msgpack(&name, f),
                 },
                 Err(e) => Err(format!("cannot open {name}: {e}")),

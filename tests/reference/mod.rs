@@ -124,24 +124,33 @@ pub fn apply(obj: &mut Map<String, Value>) -> (Severity, String) {
 }
 
 /// Every action with a severity in the default configuration (every
-/// spelling), for both services.
+/// spelling), for both services, built once.
 fn action_severity(action: &str) -> Option<Severity> {
-    let hpcs_normal = ACTION_TABLE
-        .iter()
-        .filter(|(_, s)| *s == Severity::Normal)
-        .map(|(n, s)| (format!("hs-crypto.{}", &n["kms.".len()..]), *s));
-    let rows = ACTION_TABLE
-        .iter()
-        .chain(HPCS_ACTION_TABLE)
-        .map(|&(n, s)| (n.to_owned(), s))
-        .chain(hpcs_normal)
-        .chain(INFERRED_ACTIONS.iter().map(|&(n, s, _)| (n.to_owned(), s)));
-    let spellings: Vec<String> = std::iter::once(action.to_owned())
-        .chain(other_spellings(action))
-        .collect();
-    rows.into_iter()
-        .find(|(name, _)| spellings.contains(name))
-        .map(|(_, s)| s)
+    static TABLE: std::sync::OnceLock<std::collections::HashMap<String, Severity>> =
+        std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let hpcs_normal = ACTION_TABLE
+            .iter()
+            .filter(|(_, s)| *s == Severity::Normal)
+            .map(|(n, s)| (format!("hs-crypto.{}", &n["kms.".len()..]), *s));
+        let rows: Vec<(String, Severity)> = ACTION_TABLE
+            .iter()
+            .chain(HPCS_ACTION_TABLE)
+            .map(|&(n, s)| (n.to_owned(), s))
+            .chain(hpcs_normal)
+            .chain(INFERRED_ACTIONS.iter().map(|&(n, s, _)| (n.to_owned(), s)))
+            .collect();
+        let mut table = std::collections::HashMap::new();
+        // The first row of an action wins, as a search down the rows would.
+        for (name, sev) in rows.into_iter().rev() {
+            for other in other_spellings(&name) {
+                table.insert(other, sev);
+            }
+            table.insert(name, sev);
+        }
+        table
+    });
+    table.get(action).copied()
 }
 
 fn severity(obj: &Map<String, Value>) -> Severity {
