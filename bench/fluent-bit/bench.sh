@@ -7,6 +7,9 @@
 # Every pipeline reads the same generated corpus (SIZE_MB, default 64 MiB)
 # with tail and the json parser and ends in the null output:
 #   none          tail -> null
+#   copy          tail -> copy (filter_copy.c: each chunk returned unchanged,
+#                 as modified: what Fluent Bit pays for any modifying
+#                 filter, with no work done) -> null
 #   kpaudit       tail -> kpaudit (route_field: records stay in place) -> null
 #   kpaudit-tag   tail -> kpaudit (tag_prefix: re-tagged through the emitter) -> null
 #   lua           tail -> lua (kpaudit.lua) -> null
@@ -43,14 +46,15 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 SIZE_MB=${SIZE_MB:-64}
 RUNS=${RUNS:-5}
-PIPELINES=${PIPELINES:-"none kpaudit kpaudit-tag lua"}
+PIPELINES=${PIPELINES:-"none copy kpaudit kpaudit-tag lua"}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kpaudit-flb-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
 cmake -S "$ROOT/examples/fluent-bit" -B "$WORK/build" \
-    -DFLB_SOURCE="$FLB_SOURCE" -DFLB_BUILD="$FLB_BUILD" >/dev/null
+    -DFLB_SOURCE="$FLB_SOURCE" -DFLB_BUILD="$FLB_BUILD" -DKPAUDIT_BENCH_COPY=On >/dev/null
 cmake --build "$WORK/build" >/dev/null
 PLUGIN="$WORK/build/flb-filter_kpaudit.so"
+COPY_PLUGIN="$WORK/build/flb-filter_copy.so"
 
 # Key Protect events only: the Lua peer implements their rules, not HPCS's
 # tables or the ingestion envelope.
@@ -87,6 +91,13 @@ config() {
     Mem_Buf_Limit    512M
 EOF
     case $name in
+    copy) cat >> "$conf" <<EOF
+
+[FILTER]
+    Name         copy
+    Match        keyprotect
+EOF
+    ;;
     kpaudit) cat >> "$conf" <<EOF
 
 [FILTER]
@@ -133,11 +144,11 @@ stamp() {
 # system CPU seconds of the whole fluent-bit process
 run() {
     local log="$WORK/$1.log" start end seen cpu
-    cpu=$(python3 - "$FLB_BIN" "$PLUGIN" "$2" "$log" <<'EOF'
+    cpu=$(python3 - "$FLB_BIN" "$PLUGIN" "$2" "$log" "$COPY_PLUGIN" <<'EOF'
 import resource, subprocess, sys
-flb, plugin, conf, log = sys.argv[1:5]
+flb, plugin, conf, log, copy = sys.argv[1:6]
 with open(log, "w") as out:
-    rc = subprocess.run(["timeout", "600", flb, "-e", plugin, "-c", conf],
+    rc = subprocess.run(["timeout", "600", flb, "-e", plugin, "-e", copy, "-c", conf],
                         stdout=out, stderr=subprocess.STDOUT).returncode
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
 print("%.3f" % (r.ru_utime + r.ru_stime) if rc == 0 else "failed")
