@@ -10,9 +10,7 @@ use crate::error::Error;
 use crate::json;
 use crate::redact::{self, KeyMaterial, RedactMode};
 use crate::route::{RouteRules, DEFAULT_UNMATCHED, REGION_TABLE};
-use crate::severity::{
-    self, Origin, Precedence, Service, Severity, SeverityRules, HPCS_STATUS_TABLE, STATUS_TABLE,
-};
+use crate::severity::{self, Origin, Precedence, Service, Severity, SeverityRules};
 
 /// The largest event size a configuration may allow (1 GiB).
 pub const MAX_EVENT_BYTES_CEILING: u64 = 1 << 30;
@@ -316,16 +314,7 @@ impl SeverityConfig {
             }
         }
         let common = parse_status("severity.status", &self.status)?;
-        let mut tables: [Vec<(u16, Severity, Origin)>; 2] = [
-            STATUS_TABLE
-                .iter()
-                .map(|&(c, s)| (c, s, Origin::KeyProtect))
-                .collect(),
-            HPCS_STATUS_TABLE
-                .iter()
-                .map(|&(c, s)| (c, s, Origin::Hpcs))
-                .collect(),
-        ];
+        let mut tables = severity::builtin_status();
         let mut tke_400 = Some(Severity::Critical);
         for (service, table) in Service::ALL.into_iter().zip(&mut tables) {
             let own = match self

@@ -509,6 +509,18 @@ impl SeverityRules {
     }
 }
 
+/// The built-in status tables, Key Protect's and HPCS's (by `Service`),
+/// each entry with its origin: what the configuration merges over.
+pub fn builtin_status() -> [Vec<(u16, Severity, Origin)>; 2] {
+    let with = |table: &[(u16, Severity)], origin| -> Vec<(u16, Severity, Origin)> {
+        table.iter().map(|&(c, s)| (c, s, origin)).collect()
+    };
+    [
+        with(STATUS_TABLE, Origin::KeyProtect),
+        with(HPCS_STATUS_TABLE, Origin::Hpcs),
+    ]
+}
+
 /// The built-in action tables of the enabled services, with every spelling
 /// of each action; the inferred rows too when `inferred`.
 pub fn builtin_actions(
@@ -558,16 +570,7 @@ mod tests {
     fn rules(p: Precedence) -> SeverityRules {
         SeverityRules::new(
             builtin_actions([true, true], true),
-            [
-                STATUS_TABLE
-                    .iter()
-                    .map(|&(c, s)| (c, s, Origin::KeyProtect))
-                    .collect(),
-                HPCS_STATUS_TABLE
-                    .iter()
-                    .map(|&(c, s)| (c, s, Origin::Hpcs))
-                    .collect(),
-            ],
+            builtin_status(),
             Some(Severity::Critical),
             [true, true],
             Severity::Normal,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use kpaudit::severity::Precedence;
 use kpaudit::Explanation;
 
-use crate::{config_text, fail, transform_of, EXIT_IO, EXIT_OK, EXIT_REJECTED};
+use crate::{fail, load_transform, EXIT_IO, EXIT_OK, EXIT_REJECTED};
 
 /// `kpaudit explain`'s arguments.
 pub struct ExplainArgs {
@@ -16,11 +16,7 @@ pub struct ExplainArgs {
 }
 
 pub fn explain(args: ExplainArgs) -> u8 {
-    let text = match config_text(args.config.as_ref()) {
-        Ok(text) => text,
-        Err(status) => return status,
-    };
-    let t = match transform_of(&text, args.config.as_ref()) {
+    let t = match load_transform(args.config.as_ref()) {
         Ok(t) => t,
         Err(status) => return status,
     };

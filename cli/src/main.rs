@@ -227,6 +227,13 @@ pub fn config_text(path: Option<&PathBuf>) -> Result<Vec<u8>, u8> {
     }
 }
 
+/// The transform of `--config` (or the built-in defaults); errors name
+/// the file and give the exit status.
+pub fn load_transform(path: Option<&PathBuf>) -> Result<kpaudit::Transform, u8> {
+    let text = config_text(path)?;
+    transform_of(&text, path)
+}
+
 /// A transform from configuration text; errors name the file.
 pub fn transform_of(text: &[u8], path: Option<&PathBuf>) -> Result<kpaudit::Transform, u8> {
     kpaudit::Transform::from_json(text).map_err(|e| {

@@ -16,7 +16,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kpaudit::{Batch, ErrorKind, Severity, Transform};
 
-use crate::{config_text, fail, transform_of, Format, EXIT_IO, EXIT_OK, EXIT_REJECTED, EXIT_USAGE};
+use crate::{fail, load_transform, Format, EXIT_IO, EXIT_OK, EXIT_REJECTED, EXIT_USAGE};
 
 /// The batch's chunk: large enough to amortise the call, small enough to
 /// stay in cache-friendly territory (the library's benchmark default).
@@ -419,11 +419,7 @@ impl Job<'_> {
 }
 
 pub fn run(args: RunArgs) -> u8 {
-    let text = match config_text(args.config.as_ref()) {
-        Ok(text) => text,
-        Err(status) => return status,
-    };
-    let t = match transform_of(&text, args.config.as_ref()) {
+    let t = match load_transform(args.config.as_ref()) {
         Ok(t) => t,
         Err(status) => return status,
     };
