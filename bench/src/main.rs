@@ -8,11 +8,16 @@
 //!   cargo run --release --manifest-path bench/Cargo.toml -- [--mb 64] [--runs 5] [--jq-mb 16]
 //!   ... -- --print-jq     (prints the jq program it runs)
 //!   ... -- --profile-batch [--runs N]   (only the batch engine, to profile it)
+//!   ... -- --profile-msgpack [--runs N] (only the MessagePack item API)
+//!
+//! The MessagePack rounds convert the same events into items framed as
+//! Fluent Bit frames them and time the item API against walking them.
 
 #[path = "../../examples/gen_events/corpus.rs"]
 mod corpus;
 #[path = "../../tests/reference/mod.rs"]
 mod reference;
+mod to_msgpack;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
@@ -52,7 +57,6 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-
 struct Args {
     mb: f64,
     runs: usize,
@@ -61,6 +65,8 @@ struct Args {
     chunk: usize,
     /// Run only the batch engine, for profiling.
     profile_batch: bool,
+    /// Run only the MessagePack item engine, for profiling.
+    profile_msgpack: bool,
 }
 
 fn args() -> Args {
@@ -69,6 +75,7 @@ fn args() -> Args {
         runs: 5,
         jq_mb: 16.0,
         profile_batch: false,
+        profile_msgpack: false,
         chunk: 4 << 20,
     };
     let mut it = std::env::args().skip(1);
@@ -77,10 +84,14 @@ fn args() -> Args {
             a.profile_batch = true;
             continue;
         }
+        if flag == "--profile-msgpack" {
+            a.profile_msgpack = true;
+            continue;
+        }
         let value = it.next().unwrap_or_default();
         let bad = || -> ! {
             eprintln!(
-                "usage: bench [--mb N] [--runs N] [--jq-mb N] [--chunk-kib N] [--profile-batch] | --print-jq"
+                "usage: bench [--mb N] [--runs N] [--jq-mb N] [--chunk-kib N] [--profile-batch | --profile-msgpack] | --print-jq"
             );
             std::process::exit(2)
         };
@@ -130,8 +141,14 @@ fn main() {
     let a = args();
     let mut corpus = Vec::new();
     let mut rng = corpus::Rng::new(9);
-    let (events, bytes) =
-        corpus::write_corpus(&mut rng, &corpus::DEFAULT_MIX, &mut corpus, None, Some((a.mb * 1048576.0) as u64)).unwrap();
+    let (events, bytes) = corpus::write_corpus(
+        &mut rng,
+        &corpus::DEFAULT_MIX,
+        &mut corpus,
+        None,
+        Some((a.mb * 1048576.0) as u64),
+    )
+    .unwrap();
     let mb = bytes as f64 / 1e6;
     let lines: Vec<&[u8]> = corpus
         .split(|&b| b == b'\n')
@@ -158,6 +175,38 @@ fn main() {
     for l in &lines {
         t.transform(l, &mut out).unwrap();
     }
+    // The same events as MessagePack items framed as Fluent Bit frames
+    // them, back to back, and where each ends.
+    let mut items = Vec::new();
+    let mut item_ends = Vec::with_capacity(lines.len());
+    for l in &lines {
+        to_msgpack::framed_item(l, &mut items);
+        item_ends.push(items.len());
+    }
+    let item_mb = items.len() as f64 / 1e6;
+    let each_item = |f: &mut dyn FnMut(&[u8])| {
+        let mut from = 0;
+        for &end in &item_ends {
+            f(&items[from..end]);
+            from = end;
+        }
+    };
+    each_item(&mut |item| t.transform_msgpack_item(item, &mut out).unwrap());
+    if a.profile_msgpack {
+        let start = Instant::now();
+        for _ in 0..a.runs {
+            each_item(&mut |item| t.transform_msgpack_item(item, &mut out).unwrap());
+        }
+        let secs = start.elapsed().as_secs_f64() / a.runs as f64;
+        let before = ALLOCS.load(Relaxed);
+        each_item(&mut |item| t.transform_msgpack_item(item, &mut out).unwrap());
+        println!(
+            "kpaudit MessagePack items only: {:.0} MB/s of MessagePack; {} heap allocations in one more pass",
+            item_mb / secs,
+            ALLOCS.load(Relaxed) - before
+        );
+        return;
+    }
     if a.profile_batch {
         let start = Instant::now();
         for _ in 0..a.runs {
@@ -180,6 +229,8 @@ fn main() {
     let mut serde_runs = Vec::with_capacity(a.runs);
     let mut validate_runs = Vec::with_capacity(a.runs);
     let mut copy_runs = Vec::with_capacity(a.runs);
+    let mut item_runs = Vec::with_capacity(a.runs);
+    let mut walk_runs = Vec::with_capacity(a.runs);
     let mut copied = Vec::with_capacity(a.chunk + (1 << 20));
     let (mut batch_allocs, mut event_allocs) = (0, 0);
     for _ in 0..a.runs {
@@ -237,6 +288,24 @@ fn main() {
             n += copied.len();
         }
         copy_runs.push(start.elapsed().as_secs_f64());
+        std::hint::black_box(n);
+
+        // MessagePack: the item API on framed items, and the floor of
+        // walking the same items, reading every header, checking every
+        // string as UTF-8, building nothing.
+        let start = Instant::now();
+        let mut n = 0;
+        each_item(&mut |item| {
+            t.transform_msgpack_item(item, &mut out).unwrap();
+            n += out.data().len();
+        });
+        item_runs.push(start.elapsed().as_secs_f64());
+        std::hint::black_box(n);
+
+        let start = Instant::now();
+        let mut n = 0;
+        each_item(&mut |item| n += to_msgpack::walk(item, 0));
+        walk_runs.push(start.elapsed().as_secs_f64());
         std::hint::black_box(n);
     }
 
@@ -298,6 +367,28 @@ fn main() {
         ),
         None => println!("{:<40} not installed", "jq"),
     }
+    println!(
+        "\n{:<40} {:>9} {:>12} {:>10}",
+        "MessagePack items (Fluent Bit framing)", "MB/s", "events/s", "vs walk"
+    );
+    let walk_mbs = item_mb / median(walk_runs.clone());
+    report(
+        &format!(
+            "kpaudit item API ({:.1} MiB as items)",
+            items.len() as f64 / 1048576.0
+        ),
+        median(item_runs),
+        item_mb,
+        events as f64,
+        walk_mbs,
+    );
+    report(
+        "walking the items (headers, UTF-8)",
+        median(walk_runs),
+        item_mb,
+        events as f64,
+        walk_mbs,
+    );
     let per_event_batch = median(batch_runs) / events as f64;
     let per_event_single = median(event_runs) / events as f64;
     println!(
