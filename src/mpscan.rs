@@ -12,6 +12,53 @@ use crate::scan::{
     edit_of, may_be_envelope, read_of, Capture, Captures, Context, Edit, Field, Plan, Read,
     INNER_FIELDS,
 };
+use crate::swar;
+
+/// What is wrong with the input, and where: what the scanner's steps
+/// return. Small and `Copy` (a `Result` of it fits in two registers), so
+/// that the hot path does not carry an `Error` around; it becomes one
+/// once, when the scan fails.
+#[derive(Clone, Copy, Debug)]
+struct Fault {
+    what: FaultKind,
+    offset: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum FaultKind {
+    End,
+    Reserved,
+    Utf8,
+    KeyIsContainer,
+    TooDeep,
+    AfterValue,
+    AfterRecord,
+}
+
+impl Fault {
+    fn at(what: FaultKind, offset: usize) -> Fault {
+        Fault { what, offset }
+    }
+
+    #[cold]
+    fn into_error(self, max_depth: usize) -> Error {
+        let what = match self.what {
+            FaultKind::End => "unexpected end of input",
+            FaultKind::Reserved => "invalid MessagePack type byte 0xc1",
+            FaultKind::Utf8 => "invalid UTF-8",
+            FaultKind::KeyIsContainer => "a map key is an array or a map",
+            FaultKind::TooDeep => {
+                return Error::event(
+                    &format!("nesting deeper than {max_depth} levels"),
+                    self.offset,
+                )
+            }
+            FaultKind::AfterValue => "unexpected data after the value",
+            FaultKind::AfterRecord => "unexpected data after the record",
+        };
+        Error::event(what, self.offset)
+    }
+}
 
 /// What the scan found, for the transform to decide on and assemble.
 #[derive(Debug)]
@@ -199,7 +246,7 @@ pub fn scan(
         inner_route_hole: None,
         envelope: Envelope::No,
     };
-    s.run()?;
+    s.run().map_err(|f| f.into_error(plan.max_depth))?;
     Ok(Scanned {
         captures: s.captures,
         severity_hole: s.severity_hole,
@@ -220,36 +267,37 @@ impl Scanner<'_, '_> {
         self.copy_from = to;
     }
 
-    fn head(&self) -> Result<(Head, usize), Error> {
+    fn head(&self) -> Result<(Head, usize), Fault> {
         msgpack::head(self.input, self.pos).map_err(|e| match e {
-            HeadError::End => Error::event("unexpected end of input", self.pos),
-            HeadError::Reserved => Error::event("invalid MessagePack type byte 0xc1", self.pos),
+            HeadError::End => Fault::at(FaultKind::End, self.pos),
+            HeadError::Reserved => Fault::at(FaultKind::Reserved, self.pos),
         })
     }
 
     /// The `len`-byte body after a header of `header` bytes.
-    fn body(&self, header: usize, len: usize) -> Result<(usize, usize), Error> {
+    fn body(&self, header: usize, len: usize) -> Result<(usize, usize), Fault> {
         let start = self.pos + header;
         match start.checked_add(len) {
             Some(end) if end <= self.input.len() => Ok((start, end)),
-            _ => Err(Error::event("unexpected end of input", self.input.len())),
+            _ => Err(Fault::at(FaultKind::End, self.input.len())),
         }
     }
 
-    fn string(&self, header: usize, len: usize) -> Result<(usize, usize), Error> {
+    #[inline]
+    fn string(&self, header: usize, len: usize) -> Result<(usize, usize), Fault> {
         let (start, end) = self.body(header, len)?;
         let bytes = &self.input[start..end];
-        // Most strings are ASCII, which `is_ascii` confirms a word at a time
-        // for less than the full UTF-8 check costs.
-        if !bytes.is_ascii() {
+        // Most strings are ASCII, which a word-at-a-time check confirms for
+        // less than the full UTF-8 check costs.
+        if !swar::is_ascii(bytes) {
             if let Err(e) = std::str::from_utf8(bytes) {
-                return Err(Error::event("invalid UTF-8", start + e.valid_up_to()));
+                return Err(Fault::at(FaultKind::Utf8, start + e.valid_up_to()));
             }
         }
         Ok((start, end))
     }
 
-    fn run(&mut self) -> Result<(), Error> {
+    fn run(&mut self) -> Result<(), Fault> {
         loop {
             if self.cur.left == 0 {
                 let closed = self.cur;
@@ -276,11 +324,11 @@ impl Scanner<'_, '_> {
         self.flush(self.pos);
         if self.pos != self.input.len() {
             let what = if self.caller_counts == 0 {
-                "unexpected data after the value"
+                FaultKind::AfterValue
             } else {
-                "unexpected data after the record"
+                FaultKind::AfterRecord
             };
-            return Err(Error::event(what, self.pos));
+            return Err(Fault::at(what, self.pos));
         }
         Ok(())
     }
@@ -288,7 +336,7 @@ impl Scanner<'_, '_> {
     /// A map's member name, and what becomes of the member. Names are
     /// strings (or binary); a member with another scalar as its key is
     /// kept as it is.
-    fn member_name(&mut self) -> Result<(), Error> {
+    fn member_name(&mut self) -> Result<(), Fault> {
         let key_start = self.pos;
         let (head, header) = self.head()?;
         let (name, end) = match head {
@@ -305,7 +353,7 @@ impl Scanner<'_, '_> {
                 (None, key_start + header)
             }
             Head::Array { .. } | Head::Map { .. } => {
-                return Err(Error::event("a map key is an array or a map", key_start));
+                return Err(Fault::at(FaultKind::KeyIsContainer, key_start));
             }
         };
         self.pos = end;
@@ -443,7 +491,7 @@ impl Scanner<'_, '_> {
     }
 
     /// An array item or a member's value.
-    fn value(&mut self) -> Result<(), Error> {
+    fn value(&mut self) -> Result<(), Fault> {
         let value_start = self.pos;
         let (head, header) = self.head()?;
         let (capture, end) = match head {
@@ -471,12 +519,9 @@ impl Scanner<'_, '_> {
         Ok(())
     }
 
-    fn open(&mut self, is_map: bool, left: u64, at: usize, header: usize) -> Result<(), Error> {
+    fn open(&mut self, is_map: bool, left: u64, at: usize, header: usize) -> Result<(), Fault> {
         if self.depth >= self.plan.max_depth {
-            return Err(Error::event(
-                &format!("nesting deeper than {} levels", self.plan.max_depth),
-                at,
-            ));
+            return Err(Fault::at(FaultKind::TooDeep, at));
         }
         if let Some(field) = self.capture_into {
             self.captures[field as usize] = Capture::Other;

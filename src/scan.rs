@@ -293,6 +293,16 @@ struct Undo {
 /// leaving the edited event in `scratch.pieces`, up to and without the
 /// top-level closing brace. On error the pieces are partial and must be
 /// discarded.
+/// What a scan step returns when the input is bad: the error, boxed, so
+/// that the steps' results stay small on the hot path (an `Error` is some
+/// seventy bytes, moved through every `?`).
+type Fault = Box<Error>;
+
+#[cold]
+fn fault(what: &str, offset: usize) -> Fault {
+    Box::new(Error::event(what, offset))
+}
+
 pub fn scan_indexed(
     input: &[u8],
     plan: &Plan<'_>,
@@ -321,7 +331,7 @@ pub fn scan_indexed(
         has_inner_route: false,
         envelope: Envelope::No,
     };
-    let has_members = s.run()?;
+    let has_members = s.run().map_err(|fault| *fault)?;
     Ok(Scanned {
         captures: s.captures,
         has_severity: s.has_severity,
@@ -373,23 +383,24 @@ impl Scanner<'_, '_> {
         self.copy_from = to;
     }
 
-    fn unexpected(&self, expected: &str) -> Error {
+    #[cold]
+    fn unexpected(&self, expected: &str) -> Fault {
         match self.peek() {
-            None => Error::event(
+            None => fault(
                 &format!("unexpected end of input, expected {expected}"),
                 self.pos,
             ),
-            Some(_) => Error::event(&format!("expected {expected}"), self.pos),
+            Some(_) => fault(&format!("expected {expected}"), self.pos),
         }
     }
 
     /// Runs to the end of the top-level object; returns whether any of its
     /// members is left in the output.
-    fn run(&mut self) -> Result<bool, Error> {
+    fn run(&mut self) -> Result<bool, Fault> {
         self.skip_ws();
         match self.peek() {
             Some(b'{') => {}
-            None => return Err(Error::event("empty event", self.pos)),
+            None => return Err(fault("empty event", self.pos)),
             Some(b) => return Err(self.not_an_object(b)),
         }
         self.copy_from = self.pos;
@@ -447,7 +458,7 @@ impl Scanner<'_, '_> {
     /// starts it is known to be what its first byte suggests: `nope` is an
     /// invalid literal, not null.
     #[cold]
-    fn not_an_object(&mut self, first: u8) -> Error {
+    fn not_an_object(&mut self, first: u8) -> Fault {
         let at = self.pos;
         let what = match first {
             b'[' => "the event is an array, not a JSON object",
@@ -469,11 +480,11 @@ impl Scanner<'_, '_> {
             }
             _ => "unexpected character, expected a JSON object",
         };
-        Error::event(what, at)
+        fault(what, at)
     }
 
     #[inline(always)]
-    fn push(&mut self, is_object: bool, context: Context) -> Result<(), Error> {
+    fn push(&mut self, is_object: bool, context: Context) -> Result<(), Fault> {
         if self.depth >= self.plan.max_depth {
             return Err(self.too_deep());
         }
@@ -492,8 +503,8 @@ impl Scanner<'_, '_> {
     }
 
     #[cold]
-    fn too_deep(&self) -> Error {
-        Error::event(
+    fn too_deep(&self) -> Fault {
+        fault(
             &format!("nesting deeper than {} levels", self.plan.max_depth),
             self.pos,
         )
@@ -502,7 +513,7 @@ impl Scanner<'_, '_> {
     /// Closes the container whose closing bracket is at `pos`. Returns
     /// `Some(kept)` when that was the top-level object.
     #[inline(always)]
-    fn close(&mut self) -> Result<Option<bool>, Error> {
+    fn close(&mut self) -> Result<Option<bool>, Fault> {
         let frame = self.cur;
         self.cur = self.stack.pop().expect("closing an open container");
         self.depth -= 1;
@@ -514,7 +525,7 @@ impl Scanner<'_, '_> {
             self.pos += 1;
             self.skip_ws();
             if self.pos != self.input.len() {
-                return Err(Error::event("unexpected data after the event", self.pos));
+                return Err(fault("unexpected data after the event", self.pos));
             }
             // The caller appends what is missing before the closing brace.
             self.flush(end);
@@ -526,7 +537,7 @@ impl Scanner<'_, '_> {
 
     /// Scans a member's name and colon and decides what becomes of it.
     #[inline(always)]
-    fn member(&mut self) -> Result<(), Error> {
+    fn member(&mut self) -> Result<(), Fault> {
         if self.peek() != Some(b'"') {
             return Err(self.unexpected("a member name"));
         }
@@ -726,7 +737,7 @@ impl Scanner<'_, '_> {
     /// at `pos`; false when it opened a container whose first member or
     /// element is next (a member's name already scanned).
     #[inline(always)]
-    fn value(&mut self) -> Result<bool, Error> {
+    fn value(&mut self) -> Result<bool, Fault> {
         let child_context = std::mem::replace(&mut self.child_context, Context::Plain);
         let first = self.next_token();
         // Strings first: most values are strings.
@@ -784,12 +795,12 @@ impl Scanner<'_, '_> {
         Ok(true)
     }
 
-    fn literal(&mut self, word: &[u8]) -> Result<(), Error> {
+    fn literal(&mut self, word: &[u8]) -> Result<(), Fault> {
         if self.input[self.pos..].starts_with(word) {
             self.pos += word.len();
             Ok(())
         } else {
-            Err(Error::event("invalid literal", self.pos))
+            Err(fault("invalid literal", self.pos))
         }
     }
 
@@ -801,7 +812,7 @@ impl Scanner<'_, '_> {
         self.pos - start
     }
 
-    fn number(&mut self) -> Result<(), Error> {
+    fn number(&mut self) -> Result<(), Fault> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -811,12 +822,12 @@ impl Scanner<'_, '_> {
             Some(b'1'..=b'9') => {
                 self.digits();
             }
-            _ => return Err(Error::event("invalid number", start)),
+            _ => return Err(fault("invalid number", start)),
         }
         if self.peek() == Some(b'.') {
             self.pos += 1;
             if self.digits() == 0 {
-                return Err(Error::event("invalid number: no digit after '.'", start));
+                return Err(fault("invalid number: no digit after '.'", start));
             }
         }
         if let Some(b'e' | b'E') = self.peek() {
@@ -825,10 +836,7 @@ impl Scanner<'_, '_> {
                 self.pos += 1;
             }
             if self.digits() == 0 {
-                return Err(Error::event(
-                    "invalid number: no digit in the exponent",
-                    start,
-                ));
+                return Err(fault("invalid number: no digit in the exponent", start));
             }
         }
         Ok(())
@@ -837,13 +845,13 @@ impl Scanner<'_, '_> {
     /// Scans a string literal starting at its opening quote; leaves `pos`
     /// after the closing quote. Returns whether it holds any escape.
     #[inline(always)]
-    fn string(&mut self) -> Result<bool, Error> {
+    fn string(&mut self) -> Result<bool, Fault> {
         let start = self.pos;
         let mut i = start + 1;
         let mut escaped = false;
         loop {
             let Some(k) = self.index.next_special(i) else {
-                return Err(Error::event("unterminated string", start));
+                return Err(fault("unterminated string", start));
             };
             i = k;
             match self.input[i] {
@@ -854,14 +862,14 @@ impl Scanner<'_, '_> {
                     self.escape()?;
                     i = self.pos;
                 }
-                _ => return Err(Error::event("control character in a string", i)),
+                _ => return Err(fault("control character in a string", i)),
             }
         }
         // Only strings may hold non-ASCII bytes (anywhere else they are a
         // syntax error), so UTF-8 is validated here and only when needed.
         if self.index.any_high && !self.input[start + 1..i].is_ascii() {
             if let Err(e) = std::str::from_utf8(&self.input[start + 1..i]) {
-                return Err(Error::event("invalid UTF-8", start + 1 + e.valid_up_to()));
+                return Err(fault("invalid UTF-8", start + 1 + e.valid_up_to()));
             }
         }
         self.pos = i + 1;
@@ -869,7 +877,7 @@ impl Scanner<'_, '_> {
     }
 
     /// Validates one escape sequence at `pos` (the backslash).
-    fn escape(&mut self) -> Result<(), Error> {
+    fn escape(&mut self) -> Result<(), Fault> {
         let at = self.pos;
         match self.input.get(at + 1) {
             Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
@@ -889,25 +897,25 @@ impl Scanner<'_, '_> {
                                 return Ok(());
                             }
                         }
-                        Err(Error::event("unpaired surrogate escape", at))
+                        Err(fault("unpaired surrogate escape", at))
                     }
-                    0xDC00..=0xDFFF => Err(Error::event("unpaired surrogate escape", at)),
+                    0xDC00..=0xDFFF => Err(fault("unpaired surrogate escape", at)),
                     _ => Ok(()),
                 }
             }
-            _ => Err(Error::event("invalid escape in a string", at)),
+            _ => Err(fault("invalid escape in a string", at)),
         }
     }
 
     /// Reads `\uXXXX` at `at`; leaves `pos` after it.
-    fn hex_escape(&mut self, at: usize) -> Result<u32, Error> {
+    fn hex_escape(&mut self, at: usize) -> Result<u32, Fault> {
         let digits = self.input.get(at + 2..at + 6);
         match digits {
             Some(d) if d.iter().all(|&h| json::hex_value(h).is_some()) => {
                 self.pos = at + 6;
                 Ok(json::hex4(d))
             }
-            _ => Err(Error::event("invalid \\u escape in a string", at)),
+            _ => Err(fault("invalid \\u escape in a string", at)),
         }
     }
 }
