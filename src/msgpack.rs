@@ -45,7 +45,7 @@ pub enum HeadError {
 }
 
 /// The header of the value at `input[pos..]` and its length in bytes.
-#[inline]
+#[inline(always)]
 pub fn head(input: &[u8], pos: usize) -> Result<(Head, usize), HeadError> {
     let b = *input.get(pos).ok_or(HeadError::End)?;
     let be = |n: usize| -> Result<u64, HeadError> {

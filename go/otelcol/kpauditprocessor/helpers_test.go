@@ -29,7 +29,7 @@ type harness struct {
 // newHarness builds the processor through its factory with the Collector's
 // test settings: a test telemetry that records metrics, and a logger at
 // debug level whose entries the test can read.
-func newHarness(t *testing.T, cfg *Config) *harness {
+func newHarness(t testing.TB, cfg *Config) *harness {
 	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)

@@ -172,6 +172,7 @@ func (p *kpProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs,
 					m.MoveTo(lr.Body().Map())
 				}
 				attrs := lr.Attributes()
+				attrs.EnsureCapacity(attrs.Len() + 2) // one allocation, not two
 				attrs.PutStr(p.routeAttr, r.Route)
 				attrs.PutInt(attrRedacted, int64(r.Redacted))
 				if p.setSeverity[r.Severity] {
@@ -263,6 +264,12 @@ func (p *kpProcessor) groupByRoute(ld plog.Logs, routes []string) {
 			k := 0
 			for _, sl := range rl.ScopeLogs().All() {
 				targets := map[string]plog.ScopeLogs{}
+				// Each route's records in this scope, so that its new
+				// scope's records are allocated once, at their number.
+				size := map[string]int{}
+				for _, r := range rr[k : k+sl.LogRecords().Len()] {
+					size[r]++
+				}
 				sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
 					r := rr[k]
 					k++
@@ -282,6 +289,7 @@ func (p *kpProcessor) groupByRoute(ld plog.Logs, routes []string) {
 						dst = nrl.ScopeLogs().AppendEmpty()
 						sl.Scope().CopyTo(dst.Scope())
 						dst.SetSchemaUrl(sl.SchemaUrl())
+						dst.LogRecords().EnsureCapacity(size[r])
 						targets[r] = dst
 					}
 					lr.MoveTo(dst.LogRecords().AppendEmpty())
