@@ -267,6 +267,7 @@ impl Scanner<'_, '_> {
         self.copy_from = to;
     }
 
+    #[inline(always)]
     fn head(&self) -> Result<(Head, usize), Fault> {
         msgpack::head(self.input, self.pos).map_err(|e| match e {
             HeadError::End => Fault::at(FaultKind::End, self.pos),
