@@ -14,7 +14,8 @@ package kpaudit
 typedef struct {
 	size_t off;       // the output, or the error message, in the arena
 	size_t len;
-	size_t name_off;  // the route name in the arena, when route is -1
+	size_t name_off;  // the route name in the arena, when route is -1 (never
+	                  // expected: kpaudit_output_route_index names it)
 	size_t name_len;
 	uint32_t redacted;
 	int32_t code;     // kpaudit_result
@@ -31,11 +32,6 @@ typedef struct {
 	size_t need;
 } kpgo_each_status;
 
-// Route names are looked up in a table built once per call; a transform
-// with more routes than this has the others' names copied, which works
-// the same, only slower.
-#define KPGO_ROUTE_TABLE 128
-
 static kpgo_each_status kpgo_transform_each(const kpaudit_transform *t,
                                             const uint8_t *events, const size_t *ends,
                                             size_t start, size_t n,
@@ -44,16 +40,7 @@ static kpgo_each_status kpgo_transform_each(const kpaudit_transform *t,
                                             kpgo_each_result *res)
 {
 	kpgo_each_status st = {start, 0, 0};
-	const char *names[KPGO_ROUTE_TABLE];
-	size_t name_lens[KPGO_ROUTE_TABLE];
 	size_t routes = kpaudit_transform_route_count(t);
-	if (routes > KPGO_ROUTE_TABLE) {
-		routes = KPGO_ROUTE_TABLE;
-	}
-	for (size_t i = 0; i < routes; i++) {
-		names[i] = kpaudit_transform_route_name(t, i);
-		name_lens[i] = strlen(names[i]);
-	}
 	for (size_t i = start; i < n; i++) {
 		size_t begin = i == 0 ? 0 : ends[i - 1];
 		size_t len = ends[i] - begin;
@@ -65,13 +52,13 @@ static kpgo_each_status kpgo_transform_each(const kpaudit_transform *t,
 		int32_t index = -1;
 		if (code == KPAUDIT_OK) {
 			data = kpaudit_output_data(out, &data_len);
-			route = kpaudit_output_route(out);
-			route_len = strlen(route);
-			for (size_t r = 0; r < routes; r++) {
-				if (name_lens[r] == route_len && memcmp(names[r], route, route_len) == 0) {
-					index = (int32_t)r;
-					break;
-				}
+			size_t r = kpaudit_output_route_index(out);
+			if (r < routes && r <= INT32_MAX) {
+				index = (int32_t)r;
+			} else {
+				// Not expected: the name itself goes back.
+				route = kpaudit_output_route(out);
+				route_len = strlen(route);
 			}
 		} else {
 			data = (const uint8_t *)kpaudit_error_message(err);

@@ -438,6 +438,19 @@ enum kpaudit_severity kpaudit_output_severity(const struct kpaudit_output *out);
 const char *kpaudit_output_route(const struct kpaudit_output *out);
 
 /**
+ * The event's route as an index for `kpaudit_transform_route_name` of
+ * the transform that made the output: a host keeping per-route state
+ * (counters, output tags) finds it without comparing names. SIZE_MAX
+ * after a failed call, after `kpaudit_redact_msgpack` (which routes
+ * nothing), for NULL or after a panic.
+ *
+ * # Safety
+ *
+ * `out` is NULL or a live output.
+ */
+size_t kpaudit_output_route_index(const struct kpaudit_output *out);
+
+/**
  * How many key-material members were removed (or masked); 0 after a
  * failed call or for NULL.
  *

@@ -99,6 +99,11 @@ impl Handles {
                 kpaudit_transform_event(self.t, EVENT.as_ptr(), EVENT.len(), self.out, self.err);
             assert_eq!(r, kpaudit_result::KPAUDIT_OK);
             assert_eq!(text(kpaudit_output_route(self.out)), "us-south");
+            let index = kpaudit_output_route_index(self.out);
+            assert_eq!(
+                text(kpaudit_transform_route_name(self.t, index)),
+                "us-south"
+            );
             assert_eq!(kpaudit_output_redacted(self.out), 1);
             assert_eq!(text(kpaudit_error_message(self.err)), "");
             let chunk = [EVENT, b"\n", EVENT].concat();
@@ -117,6 +122,7 @@ impl Handles {
             assert!(kpaudit_output_data(self.out, &mut len).is_null());
             assert_eq!(len, 0);
             assert_eq!(text(kpaudit_output_route(self.out)), "");
+            assert_eq!(kpaudit_output_route_index(self.out), usize::MAX);
             assert_eq!(kpaudit_output_redacted(self.out), 0);
         }
     }
@@ -233,6 +239,10 @@ fn every_export_returns_its_panic_value_and_handles_stay_usable() {
     let severity = armed!(covered, kpaudit_output_severity(h.out));
     assert_eq!(severity, kpaudit_severity::KPAUDIT_SEVERITY_NORMAL);
     assert_eq!(text(armed!(covered, kpaudit_output_route(h.out))), "");
+    assert_eq!(
+        armed!(covered, kpaudit_output_route_index(h.out)),
+        usize::MAX
+    );
     assert_eq!(armed!(covered, kpaudit_output_redacted(h.out)), 0);
     assert_eq!(text(armed!(covered, kpaudit_error_message(h.err))), "");
     assert_eq!(armed!(covered, kpaudit_batch_lines(h.batch)), 0);

@@ -122,6 +122,27 @@ pub unsafe extern "C" fn kpaudit_output_route(out: *const kpaudit_output) -> *co
     }
 }
 
+/// The event's route as an index for `kpaudit_transform_route_name` of
+/// the transform that made the output: a host keeping per-route state
+/// (counters, output tags) finds it without comparing names. SIZE_MAX
+/// after a failed call, after `kpaudit_redact_msgpack` (which routes
+/// nothing), for NULL or after a panic.
+///
+/// # Safety
+///
+/// `out` is NULL or a live output.
+#[no_mangle]
+pub unsafe extern "C" fn kpaudit_output_route_index(out: *const kpaudit_output) -> usize {
+    ffi_panic_boundary! {
+        panic_value: usize::MAX;
+        // SAFETY: per the contract above.
+        match unsafe { out.as_ref() } {
+            Some(o) if !o.inner.route().is_empty() => o.inner.route_index(),
+            _ => usize::MAX,
+        }
+    }
+}
+
 /// How many key-material members were removed (or masked); 0 after a
 /// failed call or for NULL.
 ///

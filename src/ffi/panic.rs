@@ -67,8 +67,20 @@ impl PanicValue for super::output::kpaudit_severity {
     }
 }
 
-/// Runs an export's body; a panic becomes the return type's panic value.
+/// Runs an export's body; a panic becomes the return type's panic value,
+/// or the one given (`panic_value: EXPR;`) where the type's would be
+/// misread as an answer.
 macro_rules! ffi_panic_boundary {
+    ( panic_value: $value:expr; $($body:tt)* ) => {
+        match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| {
+            #[cfg(feature = "panic-injection")]
+            $crate::fault::at_boundary();
+            $($body)*
+        })) {
+            Ok(value) => value,
+            Err(_) => $value,
+        }
+    };
     ( $($body:tt)* ) => {
         match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| {
             #[cfg(feature = "panic-injection")]

@@ -119,7 +119,8 @@ static int output_is_empty(const kpaudit_output *out)
     const uint8_t *data = kpaudit_output_data(out, &len);
     const char *route = kpaudit_output_route(out);
     return data == NULL && len == 0 && kpaudit_output_severity(out) == KPAUDIT_SEVERITY_NORMAL &&
-           route != NULL && route[0] == '\0' && kpaudit_output_redacted(out) == 0;
+           route != NULL && route[0] == '\0' && kpaudit_output_redacted(out) == 0 &&
+           kpaudit_output_route_index(out) == SIZE_MAX;
 }
 
 /* A pointer value no library call would produce, to detect writes to *out. */
@@ -267,6 +268,7 @@ static void test_null_accessors(void)
     route = kpaudit_output_route(NULL);
     CHECK(route != NULL && route[0] == '\0', "kpaudit_output_route(NULL) is \"\"");
     CHECK(kpaudit_output_redacted(NULL) == 0, "kpaudit_output_redacted(NULL) is 0");
+    CHECK(kpaudit_output_route_index(NULL) == SIZE_MAX, "kpaudit_output_route_index(NULL) is SIZE_MAX");
     CHECK(kpaudit_transform_route_count(NULL) == 0, "kpaudit_transform_route_count(NULL) is 0");
     route = kpaudit_transform_route_name(NULL, 0);
     CHECK(route != NULL && route[0] == '\0', "kpaudit_transform_route_name(NULL, 0) is \"\"");
@@ -535,6 +537,8 @@ static void test_events_severity_and_route(void)
         CHECK(kpaudit_output_severity(out) == cases[i].severity, "severity as specified");
         route = kpaudit_output_route(out);
         CHECK(route != NULL && strcmp(route, cases[i].route) == 0, "route as specified");
+        CHECK(strcmp(kpaudit_transform_route_name(t, kpaudit_output_route_index(out)), cases[i].route) == 0,
+              "the route index names the route");
         CHECK(kpaudit_output_redacted(out) == 0, "nothing to redact");
         /* The severity is written into the event, exactly once. */
         sev_name = kpaudit_severity_str(cases[i].severity);
@@ -1245,7 +1249,8 @@ static void test_msgpack_headers(void)
           "kpaudit_redact_msgpack takes any value");
     data = kpaudit_output_data(out, &len);
     CHECK(len == sizeof scrubbed && memcmp(data, scrubbed, len) == 0, "the marker comes back stripped");
-    CHECK(kpaudit_output_redacted(out) == 1 && strcmp(kpaudit_output_route(out), "") == 0,
+    CHECK(kpaudit_output_redacted(out) == 1 && strcmp(kpaudit_output_route(out), "") == 0 &&
+              kpaudit_output_route_index(out) == SIZE_MAX,
           "one member redacted, no route");
     CHECK(kpaudit_redact_msgpack(t, marker, 3, out, err) == KPAUDIT_INVALID_EVENT && output_is_empty(out),
           "a cut value is rejected");
