@@ -218,6 +218,23 @@ static void buf_add(struct kp_buf *b, const void *data, size_t len)
     b->len += len;
 }
 
+/* Room for `len` bytes in all, so that a chunk's records are copied once
+ * rather than again at each doubling. Failing here is not an error: buf_add
+ * grows the buffer as it goes. */
+static void buf_reserve(struct kp_buf *b, size_t len)
+{
+    char *tmp;
+
+    if (b->failed || b->cap >= len) {
+        return;
+    }
+    tmp = flb_realloc(b->data, len);
+    if (tmp) {
+        b->data = tmp;
+        b->cap = len;
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* One call of the filter                                                    */
 /* ------------------------------------------------------------------------ */
@@ -607,7 +624,6 @@ static void one_event(struct kp_call *c, size_t off, size_t end)
     struct kp_ctx *ctx = c->ctx;
     kpaudit_result ret;
     const uint8_t *data;
-    const char *route;
     size_t len, r;
     kpaudit_severity sev;
 
@@ -621,12 +637,9 @@ static void one_event(struct kp_call *c, size_t off, size_t end)
     data = kpaudit_output_data(c->w->out, &len);
     buf_add(&c->out, data, len);
 
-    route = kpaudit_output_route(c->w->out);
-    for (r = 0; r < ctx->n_routes; r++) {
-        if (strcmp(route, kpaudit_transform_route_name(ctx->t, r)) == 0) {
-            c->tally.routed[r]++;
-            break;
-        }
+    r = kpaudit_output_route_index(c->w->out);
+    if (r < ctx->n_routes) {
+        c->tally.routed[r]++;
     }
     sev = kpaudit_output_severity(c->w->out);
     if ((unsigned) sev < KP_SEVERITIES) {
@@ -708,6 +721,11 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
     }
     memset(c.w->routed, 0, ctx->n_routes * sizeof(uint64_t));
     c.tally.routed = c.w->routed;
+    if (!batch_mode) {
+        /* records keep their place: the output is the input, each record
+         * grown by its severity and route members or shrunk by redaction */
+        buf_reserve(&c.out, bytes + bytes / 8 + 256);
+    }
 
     off = 0;
     while (off < bytes) {
@@ -762,9 +780,12 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
 
     if (c.out.failed) {
         flb_plg_error(ctx->ins, "out of memory; %zu bytes dropped", bytes);
+        c.out.len = 0;
+    }
+    if (c.out.len == 0) {
+        /* nothing goes on: no buffer either, as Fluent Bit expects */
         flb_free(c.out.data);
         c.out.data = NULL;
-        c.out.len = 0;
     }
     *out_buf = c.out.data;
     *out_bytes = c.out.len;

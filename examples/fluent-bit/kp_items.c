@@ -34,8 +34,15 @@ static int read_be(const unsigned char *p, size_t len, size_t *off,
  * (`children`, two per map member). MP_BAD when the bytes end inside the
  * header or the type is the reserved 0xc1.
  */
-static int mp_head(const unsigned char *p, size_t len, size_t *off,
-                   uint64_t *payload, uint64_t *children)
+/* Inlined into the walks: a call per value costs more than the header. */
+#if defined(__GNUC__)
+#define KP_INLINE static inline __attribute__((always_inline))
+#else
+#define KP_INLINE static inline
+#endif
+
+KP_INLINE int mp_head(const unsigned char *p, size_t len, size_t *off,
+                      uint64_t *payload, uint64_t *children)
 {
     unsigned char b;
     uint64_t n = 0;
@@ -172,12 +179,21 @@ static size_t skip_item(const unsigned char *p, size_t len, size_t off,
             return 0;
         }
         b = p[off];
-        /* a name of the record's members: an even number of values left */
-        at_name = record && depth == 2 && left[1] % 2 == 0;
-        kind = mp_head(p, len, &off, &payload, &children);
+        if (b >= 0xa0 && b <= 0xbf) {
+            /* a short string, most values and names: read here */
+            off++;
+            payload = b & 0x1f;
+            children = 0;
+            kind = MP_SCALAR;
+        }
+        else {
+            kind = mp_head(p, len, &off, &payload, &children);
+        }
         if (kind == MP_BAD || len - off < payload) {
             return 0;
         }
+        /* a name of the record's members: an even number of values left */
+        at_name = record && depth == 2 && left[1] % 2 == 0;
         if (at_name && klen > 0 && is_name(b) && payload == klen &&
             memcmp(p + off, key, klen) == 0) {
             *has_key = 1;
