@@ -10,6 +10,9 @@
 #   copy          tail -> copy (filter_copy.c: each chunk returned unchanged,
 #                 as modified: what Fluent Bit pays for any modifying
 #                 filter, with no work done) -> null
+#   copy-tag      tail -> copy (retag: each chunk handed unchanged to an
+#                 emitter under another tag: what Fluent Bit pays for
+#                 re-tagging records, with no work done) -> null
 #   kpaudit       tail -> kpaudit (route_field: records stay in place) -> null
 #   kpaudit-tag   tail -> kpaudit (tag_prefix: re-tagged through the emitter) -> null
 #   lua           tail -> lua (kpaudit.lua) -> null
@@ -46,7 +49,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 SIZE_MB=${SIZE_MB:-64}
 RUNS=${RUNS:-5}
-PIPELINES=${PIPELINES:-"none copy kpaudit kpaudit-tag lua"}
+PIPELINES=${PIPELINES:-"none copy copy-tag kpaudit kpaudit-tag lua"}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kpaudit-flb-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
@@ -96,6 +99,14 @@ EOF
 [FILTER]
     Name         copy
     Match        keyprotect
+EOF
+    ;;
+    copy-tag) cat >> "$conf" <<EOF
+
+[FILTER]
+    Name         copy
+    Match        keyprotect
+    retag        copied
 EOF
     ;;
     kpaudit) cat >> "$conf" <<EOF
@@ -217,6 +228,39 @@ for p in $PIPELINES; do
         "$(printf '%s' "${SECS[$p]}" | spread)" "$mbs" "$rps" \
         "$(echo "100 * $mbs / $base_mbs" | bc -l)" "$cpu" \
         "$(echo "100 * $cpu / $base_cpu" | bc -l)" "($cspread)"
+done
+# Paired: each round's figure over the same round's `none` (and, for
+# kpaudit, over the Fluent Bit baseline doing the same kind of chunk
+# handling with no work: copy for route_field, copy-tag for tag_prefix),
+# then the median of the rounds' ratios, so that drift between rounds
+# cancels out. paired P BASE prints two lines: CPU(P)/CPU(BASE) and
+# throughput(P)/throughput(BASE), in %, CPU net of each empty-file median.
+paired() {
+    local ip ib
+    ip=$(printf '%s' "${IDLE[$1]}" | median)
+    ib=$(printf '%s' "${IDLE[$2]}" | median)
+    paste <(printf '%s' "${CPU[$1]}") <(printf '%s' "${CPU[$2]}") |
+        awk -v ip="$ip" -v ib="$ib" '{print 100 * ($1 - ip) / ($2 - ib)}' | median
+    paste <(printf '%s' "${SECS[$1]}") <(printf '%s' "${SECS[$2]}") |
+        awk '{print 100 * $2 / $1}' | median
+}
+echo "paired per round (median of the rounds' ratios):"
+printf '  %-12s %9s %9s  %s
+' pipeline "CPU/none" "thr/none" "CPU over the baseline with the same chunk handling"
+for p in $PIPELINES; do
+    [ "$p" = none ] && continue
+    case $p in
+    kpaudit) base=copy ;;
+    kpaudit-tag) base=copy-tag ;;
+    *) base="" ;;
+    esac
+    { read -r c; read -r t; } <<< "$(paired "$p" none)"
+    over=""
+    if [ -n "$base" ] && [[ " $PIPELINES " == *" $base "* ]]; then
+        over=$(printf '%+.1f%% over %s' "$(echo "$(paired "$p" "$base" | head -1) - 100" | bc -l)" "$base")
+    fi
+    printf '  %-12s %8.1f%% %8.1f%%  %s
+' "$p" "$c" "$t" "$over"
 done
 echo "runs (seconds to end of file | CPU seconds, empty-file CPU):"
 for p in $PIPELINES; do

@@ -1,22 +1,68 @@
 /*
  * filter_copy: the cost Fluent Bit itself pays for a filter that modifies a
- * chunk, with no work done on it. It returns an exact copy of every chunk
- * as FLB_FILTER_MODIFIED, so Fluent Bit takes the copy, counts its records
- * again and replaces the chunk, as it does for kpaudit. bench.sh runs it as
- * the `copy` pipeline: kpaudit's cost beyond it is kpaudit's own.
- * Built only for the benchmark (-DKPAUDIT_BENCH_COPY=On).
+ * chunk, with no work done on it. bench.sh runs it two ways:
+ *
+ *   copy      it returns an exact copy of every chunk as FLB_FILTER_MODIFIED,
+ *             so Fluent Bit takes the copy, counts its records again and
+ *             replaces the chunk, as it does for kpaudit with route_field;
+ *   copy-tag  with `retag TAG` it hands every chunk unchanged to an emitter
+ *             input under TAG and drops it from the original tag, so the
+ *             records are appended to new chunks and travel again, as they
+ *             do for kpaudit with tag_prefix (which re-tags them by route).
+ *
+ * kpaudit's cost beyond the matching pipeline is kpaudit's own. Built only
+ * for the benchmark (-DKPAUDIT_BENCH_COPY=On).
  */
 
+#include <fluent-bit/flb_filter.h>
 #include <fluent-bit/flb_filter_plugin.h>
+#include <fluent-bit/flb_input.h>
+#include <fluent-bit/flb_input_log.h>
+#include <fluent-bit/flb_storage.h>
 #include <fluent-bit/flb_mem.h>
 
 #include <string.h>
 
+struct copy_ctx {
+    const char *retag;                   /* NULL: the `copy` way */
+    struct flb_input_instance *emitter;
+};
+
+static int emitter_create(struct copy_ctx *ctx, struct flb_config *config)
+{
+    struct flb_input_instance *in = flb_input_new(config, "emitter", NULL, FLB_FALSE);
+
+    if (!in) {
+        return -1;
+    }
+    flb_input_set_property(in, "alias", "copy_emitter");
+    flb_input_set_property(in, "storage.type", "memory");
+    flb_input_set_property(in, "mem_buf_limit", "512M");
+    if (flb_input_instance_init(in, config) == -1 ||
+        flb_storage_input_create(config->cio, in) == -1) {
+        flb_input_instance_exit(in, config);
+        flb_input_instance_destroy(in);
+        return -1;
+    }
+    ctx->emitter = in;
+    return 0;
+}
+
 static int cb_copy_init(struct flb_filter_instance *ins, struct flb_config *config, void *data)
 {
-    (void) ins;
-    (void) config;
+    struct copy_ctx *ctx;
     (void) data;
+
+    ctx = flb_calloc(1, sizeof(*ctx));
+    if (!ctx) {
+        return -1;
+    }
+    ctx->retag = flb_filter_get_property("retag", ins);
+    if (ctx->retag && emitter_create(ctx, config) != 0) {
+        flb_free(ctx);
+        return -1;
+    }
+    flb_filter_set_context(ins, ctx);
     return 0;
 }
 
@@ -28,14 +74,22 @@ static int cb_copy_filter(const void *data, size_t bytes,
                           void *filter_context,
                           struct flb_config *config)
 {
+    struct copy_ctx *ctx = filter_context;
     void *copy;
 
     (void) tag;
     (void) tag_len;
     (void) f_ins;
-    (void) i_ins;
-    (void) filter_context;
     (void) config;
+    if (ctx->emitter) {
+        if (i_ins == ctx->emitter ||
+            flb_input_log_append(ctx->emitter, ctx->retag, strlen(ctx->retag), data, bytes) != 0) {
+            return FLB_FILTER_NOTOUCH;
+        }
+        *out_buf = NULL;
+        *out_bytes = 0;
+        return FLB_FILTER_MODIFIED;
+    }
     copy = flb_malloc(bytes > 0 ? bytes : 1);
     if (!copy) {
         return FLB_FILTER_NOTOUCH;
@@ -48,17 +102,26 @@ static int cb_copy_filter(const void *data, size_t bytes,
 
 static int cb_copy_exit(void *data, struct flb_config *config)
 {
-    (void) data;
     (void) config;
+    flb_free(data);
     return 0;
 }
+
+static struct flb_config_map config_map[] = {
+    {
+     .type = FLB_CONFIG_MAP_STR, .name = "retag", .def_value = NULL,
+     .desc = "hand each chunk unchanged to an emitter under this tag"
+    },
+    {0}
+};
 
 struct flb_filter_plugin filter_copy_plugin = {
     .event_type  = FLB_FILTER_LOGS,
     .name        = "copy",
-    .description = "benchmark: returns each chunk unchanged, as modified",
+    .description = "benchmark: returns each chunk unchanged, as modified, or re-tagged",
     .cb_init     = cb_copy_init,
     .cb_filter   = cb_copy_filter,
     .cb_exit     = cb_copy_exit,
+    .config_map  = config_map,
     .flags       = 0
 };
