@@ -232,6 +232,15 @@ impl Transform {
         while pos < chunk.len() {
             batch.lines += 1;
             let item_number = batch.lines;
+            // Most items are whole and valid: one read transforms the item
+            // and finds its end. Any other goes the exact way below, which
+            // gives its error (reading it again costs only failures).
+            let within_limit = chunk.len().min(pos.saturating_add(self.max_event_bytes()));
+            if let Ok(len) = self.first_item_into(&chunk[pos..within_limit], &mut batch.event) {
+                pos += len;
+                batch.emit();
+                continue;
+            }
             let Some(end) = msgpack::skip_value(chunk, pos) else {
                 let e = Error::event("the rest of the chunk is not whole MessagePack items", pos);
                 batch.reject(item_number, &e);

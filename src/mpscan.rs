@@ -75,6 +75,16 @@ pub struct Scanned {
     /// Set when the record is an ingestion envelope: where its event (the
     /// `payload` map) takes the members it lacks, and its holes.
     pub envelope: Option<EnvelopeEvent>,
+    /// Where the value ended in the input (its length).
+    pub end: usize,
+}
+
+/// Whether the input must end with the value, or may go on after it (a
+/// stream of items, where the scan tells where the first one ends).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rest {
+    Refused,
+    Allowed,
 }
 
 /// The event inside an envelope, as the caller completes it.
@@ -135,6 +145,7 @@ pub struct Frame {
 
 struct Scanner<'i, 'o> {
     input: &'i [u8],
+    rest: Rest,
     pos: usize,
     out: &'o mut Vec<u8>,
     copy_from: usize,
@@ -178,6 +189,7 @@ pub enum Top {
 pub fn scan(
     input: &[u8],
     top: Top,
+    rest: Rest,
     plan: &Plan<'_>,
     mask: &[u8],
     stack: &mut Vec<Frame>,
@@ -227,6 +239,7 @@ pub fn scan(
     let copy_from = 0;
     let mut s = Scanner {
         input,
+        rest,
         pos,
         out,
         copy_from,
@@ -258,6 +271,7 @@ pub fn scan(
             Envelope::Yes(event) => Some(event),
             _ => None,
         },
+        end: s.pos,
     })
 }
 
@@ -323,7 +337,7 @@ impl Scanner<'_, '_> {
             }
         }
         self.flush(self.pos);
-        if self.pos != self.input.len() {
+        if self.pos != self.input.len() && self.rest == Rest::Refused {
             let what = if self.caller_counts == 0 {
                 FaultKind::AfterValue
             } else {

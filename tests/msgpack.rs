@@ -302,3 +302,73 @@ fn a_chunk_that_breaks_off_counts_its_rest_as_one_rejected_item() {
         Some("invalid event: the rest of the chunk is not whole MessagePack items at byte 40")
     );
 }
+
+/// The batch reads each valid item once and learns its end from that read;
+/// it must agree, item by item, with cutting the chunk first and calling
+/// the item API: outputs in each route's buffer in order, rejections with
+/// the same numbers and messages. Items straddle the size limit (a byte
+/// under, at, a byte over), and bad items sit between good ones.
+#[test]
+fn the_batch_agrees_with_the_item_api_item_by_item_and_at_the_size_limit() {
+    let limit: usize = 300;
+    let t =
+        Transform::from_json(format!(r#"{{"limits":{{"max_event_bytes":{limit}}}}}"#).as_bytes())
+            .unwrap();
+    let mut items: Vec<Vec<u8>> = Vec::new();
+    for (i, pad) in (limit - 80..limit + 40).enumerate() {
+        let base = json!({"action": "kms.secrets.create", "logSourceCRN": "crn:v1:bluemix:public:kms:eu-de:a/1:i::", "pad": ""});
+        // Pad the record so that the framed item is `pad` bytes long (or
+        // as close as the string header's widths allow).
+        let item = (0..260)
+            .map(|n| {
+                let mut event = base.clone();
+                event["pad"] = Value::String("x".repeat(n));
+                framed(i as u32, &event)
+            })
+            .min_by_key(|item| item.len().abs_diff(pad))
+            .unwrap();
+        items.push(item);
+        match i % 7 {
+            0 => items.push(vec![
+                0x92, 0x92, 0xd7, 0x00, 0, 0, 0, 1, 0, 0, 0, 0, 0x80, 0x01,
+            ]),
+            3 => items.push(
+                framed(i as u32, &json!({"bad": "\u{0}"}))[..]
+                    .iter()
+                    .map(|&b| if b == 0 { 0xc1 } else { b })
+                    .collect(),
+            ),
+            5 => items.push(encode(&json!({"bare": true, "payload": "K3YM4T3RIAL"}))),
+            _ => {}
+        }
+    }
+    let sizes: Vec<usize> = items.iter().map(Vec::len).collect();
+    assert!(sizes.contains(&(limit - 1)) && sizes.contains(&limit) && sizes.contains(&(limit + 1)));
+    let chunk = items.concat();
+
+    let mut batch = Batch::new();
+    t.transform_msgpack_batch(&chunk, &mut batch);
+    let mut out = Output::new();
+    let mut expected_routes: Vec<Vec<u8>> = vec![Vec::new(); batch.route_count()];
+    let mut expected_rejected = Vec::new();
+    for (n, item) in items.iter().enumerate() {
+        match t.transform_msgpack_item(item, &mut out) {
+            Ok(()) => expected_routes[out.route_index()].extend_from_slice(out.data()),
+            Err(e) => expected_rejected.push((n + 1, e.message().to_owned())),
+        }
+    }
+    assert_eq!(batch.lines(), items.len());
+    let rejected: Vec<(usize, String)> = batch
+        .rejected()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.line, batch.rejected_message(i).unwrap().to_owned()))
+        .collect();
+    assert_eq!(rejected, expected_rejected);
+    assert!(expected_rejected
+        .iter()
+        .any(|(_, m)| m.contains("too large")));
+    for (route, expected) in expected_routes.iter().enumerate() {
+        assert_eq!(batch.route_data(route), &expected[..], "route {route}");
+    }
+}

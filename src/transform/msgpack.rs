@@ -5,7 +5,7 @@
 use super::{insert, Output, Transform};
 use crate::error::Error;
 use crate::json;
-use crate::mpscan::{self, Top};
+use crate::mpscan::{self, Rest, Top};
 use crate::msgpack::{
     self, fits, map_header, map_header_into, patch_map_count, str_value, Head, MapWidth,
 };
@@ -72,7 +72,7 @@ impl Transform {
     pub fn transform_msgpack(&self, record: &[u8], out: &mut Output) -> Result<(), Error> {
         let result = self.check_size(record).and_then(|()| {
             out.data.clear();
-            self.record_into(record, out)
+            self.record_into(record, Rest::Refused, out).map(|_| ())
         });
         if result.is_err() {
             out.reset();
@@ -106,6 +106,7 @@ impl Transform {
             mpscan::scan(
                 value,
                 Top::Value,
+                Rest::Refused,
                 &plan,
                 &self.msgpack.mask,
                 &mut out.msgpack_stack,
@@ -131,11 +132,25 @@ impl Transform {
         Ok(())
     }
 
+    /// Transforms the first item of a stream of items into `out` and
+    /// returns its length, reading it once: the batch's way, which needs
+    /// no separate walk to find where the item ends. `items` is cut at
+    /// the size limit, so an item that fails here may only be too large;
+    /// the caller then finds its end and calls `transform_msgpack_item`
+    /// for the error.
+    pub(crate) fn first_item_into(&self, items: &[u8], out: &mut Output) -> Result<usize, Error> {
+        self.item_into_with(items, Rest::Allowed, out)
+    }
+
     fn item_into(&self, item: &[u8], out: &mut Output) -> Result<(), Error> {
         self.check_size(item)?;
+        self.item_into_with(item, Rest::Refused, out).map(|_| ())
+    }
+
+    fn item_into_with(&self, item: &[u8], rest: Rest, out: &mut Output) -> Result<usize, Error> {
         out.data.clear();
         let Some((array_header, header_end)) = framed(item) else {
-            return self.record_into(item, out);
+            return self.record_into(item, rest, out);
         };
         out.data.extend_from_slice(&item[..array_header]);
         let header = &item[array_header..header_end];
@@ -143,6 +158,7 @@ impl Transform {
         let scanned = mpscan::scan(
             header,
             Top::Value,
+            Rest::Refused,
             &plan,
             &self.msgpack.mask,
             &mut out.msgpack_stack,
@@ -150,21 +166,24 @@ impl Transform {
         )
         .map_err(|e| e.within("the event header", array_header))?;
         let header_redacted = scanned.redacted;
-        self.record_into(&item[header_end..], out)
+        let record_len = self
+            .record_into(&item[header_end..], rest, out)
             .map_err(|e| e.within("", header_end))?;
         out.redacted = out.redacted.saturating_add(header_redacted);
-        Ok(())
+        Ok(header_end + record_len)
     }
 
     /// Transforms `record` (its size already checked), appending it to
-    /// `out.data`.
-    fn record_into(&self, record: &[u8], out: &mut Output) -> Result<(), Error> {
+    /// `out.data`; returns the record's length, which with `Rest::Allowed`
+    /// may be less than the input's.
+    fn record_into(&self, record: &[u8], rest: Rest, out: &mut Output) -> Result<usize, Error> {
         let base = out.data.len();
         let plan = self.plan();
         out.data.reserve(record.len() + 32);
         let scanned = mpscan::scan(
             record,
             Top::Record,
+            rest,
             &plan,
             &self.msgpack.mask,
             &mut out.msgpack_stack,
@@ -235,7 +254,7 @@ impl Transform {
             );
         }
         self.record_decisions(out, severity, route_index, scanned.redacted);
-        Ok(())
+        Ok(scanned.end)
     }
 }
 
