@@ -184,6 +184,18 @@ fn main() {
         item_ends.push(items.len());
     }
     let item_mb = items.len() as f64 / 1e6;
+    // The items in chunks of about `chunk` bytes, cut between items.
+    let mut item_chunks = Vec::new();
+    let mut from = 0;
+    for &end in &item_ends {
+        if end - from >= a.chunk {
+            item_chunks.push(&items[from..end]);
+            from = end;
+        }
+    }
+    if from < items.len() {
+        item_chunks.push(&items[from..]);
+    }
     let each_item = |f: &mut dyn FnMut(&[u8])| {
         let mut from = 0;
         for &end in &item_ends {
@@ -230,6 +242,7 @@ fn main() {
     let mut validate_runs = Vec::with_capacity(a.runs);
     let mut copy_runs = Vec::with_capacity(a.runs);
     let mut item_runs = Vec::with_capacity(a.runs);
+    let mut item_batch_runs = Vec::with_capacity(a.runs);
     let mut walk_runs = Vec::with_capacity(a.runs);
     let mut copied = Vec::with_capacity(a.chunk + (1 << 20));
     let (mut batch_allocs, mut event_allocs) = (0, 0);
@@ -301,6 +314,15 @@ fn main() {
         });
         item_runs.push(start.elapsed().as_secs_f64());
         std::hint::black_box(n);
+
+        let start = Instant::now();
+        let mut emitted = 0;
+        for c in &item_chunks {
+            t.transform_msgpack_batch(c, &mut batch);
+            emitted += batch.emitted();
+        }
+        item_batch_runs.push(start.elapsed().as_secs_f64());
+        assert_eq!(emitted as u64, events);
 
         let start = Instant::now();
         let mut n = 0;
@@ -378,6 +400,13 @@ fn main() {
             items.len() as f64 / 1048576.0
         ),
         median(item_runs),
+        item_mb,
+        events as f64,
+        walk_mbs,
+    );
+    report(
+        &format!("kpaudit MessagePack batch ({} chunks)", size_label(a.chunk)),
+        median(item_batch_runs),
         item_mb,
         events as f64,
         walk_mbs,
