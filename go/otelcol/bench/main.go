@@ -97,6 +97,10 @@ func main() {
 	kp, none, peer := median(fileResults[fileVariants[0].name]), median(fileResults[fileVariants[1].name]), median(fileResults[fileVariants[2].name])
 	fmt.Printf("\nkpaudit file pipeline: %.0f%% of no-processor throughput (target >= 90%%), %.2fx the OTel-native peer (target >= 3x)\n",
 		100*none.wall.Seconds()/kp.wall.Seconds(), peer.wall.Seconds()/kp.wall.Seconds())
+	fmt.Printf("paired per round (median of the rounds' ratios, which cancels the machine's drift between rounds): %.0f%% of no-processor throughput, %.0f%% of its CPU; %.2fx the peer\n",
+		100*pairedRatio(fileResults[fileVariants[1].name], fileResults[fileVariants[0].name], false),
+		100*pairedRatio(fileResults[fileVariants[0].name], fileResults[fileVariants[1].name], true),
+		pairedRatio(fileResults[fileVariants[2].name], fileResults[fileVariants[0].name], false))
 	if *kafka {
 		k, p := median(kafkaResults[kafkaVariants[0].name]), median(kafkaResults[kafkaVariants[1].name])
 		fmt.Printf("kpaudit Kafka pipeline: %.0f%% of pass-through throughput (target >= 80%%)\n", 100*p.wall.Seconds()/k.wall.Seconds())
@@ -130,6 +134,27 @@ func runRounds(vs []variant, run func(variant, int) result) map[string][]result 
 		}
 	}
 	return out
+}
+
+// pairedRatio is the median over rounds of a[r]/b[r], wall times (or CPU
+// times with cpu set) of the same round.
+func pairedRatio(a, b []result, cpu bool) float64 {
+	var ratios []float64
+	for r := range min(len(a), len(b)) {
+		x, y := a[r].wall, b[r].wall
+		if cpu {
+			x, y = a[r].cpu, b[r].cpu
+		}
+		ratios = append(ratios, x.Seconds()/y.Seconds())
+	}
+	sort.Float64s(ratios)
+	if len(ratios) == 0 {
+		return 0
+	}
+	if len(ratios)%2 == 1 {
+		return ratios[len(ratios)/2]
+	}
+	return (ratios[len(ratios)/2-1] + ratios[len(ratios)/2]) / 2
 }
 
 func median(rs []result) result {
