@@ -28,6 +28,9 @@ go vet -tags "$(go_tags e2e)" ./...
 step "otelcol: go test -race -count=1 ./kpauditprocessor"
 go test -tags "$(go_tags "")" -race -count=1 ./kpauditprocessor
 
+step "otelcol: go test -count=1 ./cmd/... (the distribution's configuration guard)"
+go test -tags "$(go_tags "")" -count=1 ./cmd/...
+
 step "otelcol: end to end: files (20,000 events) and Kafka (200,000 events, kill -9)"
 KPAUDIT_OTELCOL=$BIN KPAUDIT_KAFKA_DIR=${KPAUDIT_KAFKA_DIR:-$TARGET_DIR/kafka} \
   go test -tags "$(go_tags e2e)" -count=1 -v -timeout 15m ./e2e

@@ -35,6 +35,9 @@ func main() {
 					fileprovider.NewFactory(),
 					yamlprovider.NewFactory(),
 				},
+				ConverterFactories: []confmap.ConverterFactory{
+					confmap.NewConverterFactory(newRawLogGuard),
+				},
 				DefaultScheme: "env",
 			},
 		},
