@@ -28,6 +28,8 @@ type Transform struct {
 	// routeNames maps a route's bytes to the string in routes, so that a
 	// Result names its route without allocating a string per event.
 	routeNames map[string]string
+
+	keyMaterial *KeyMaterial
 }
 
 // New compiles a transform from JSON configuration (the keys are in the
@@ -55,6 +57,7 @@ func New(config []byte) (*Transform, error) {
 		t.routes[i] = name
 		t.routeNames[name] = name
 	}
+	t.keyMaterial = newKeyMaterial(ptr)
 	// A safety net for a Transform dropped without Close; it gets the C
 	// pointer, not t, so that t can become unreachable.
 	t.cleanup = runtime.AddCleanup(t, freeTransform, ptr)

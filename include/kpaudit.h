@@ -556,6 +556,47 @@ size_t kpaudit_transform_route_count(const struct kpaudit_transform *t);
  */
 const char *kpaudit_transform_route_name(const struct kpaudit_transform *t, size_t index);
 
+/**
+ * How many key-material names the transform strips (Key Protect's, and
+ * those its configuration adds or its services bring). 0 for NULL.
+ *
+ * With `kpaudit_transform_key_material_name` and `kpaudit_transform_mask`
+ * a host strips the same members from what it carries beside the event,
+ * such as a log record's attributes, which the transform never sees.
+ *
+ * # Safety
+ *
+ * `t` is NULL or a live transform.
+ */
+size_t kpaudit_transform_key_material_count(const struct kpaudit_transform *t);
+
+/**
+ * The key-material name at `index`, lower-cased UTF-8 (not
+ * NUL-terminated), its length written to `*len`; valid as long as the
+ * transform. A member is key material when its name, unescaped, equals one
+ * of these ignoring ASCII case (and only ASCII case). NULL, with `*len`
+ * untouched, for NULL arguments or an index out of range.
+ *
+ * # Safety
+ *
+ * `t` is NULL or a live transform; `len` is NULL or writable.
+ */
+const uint8_t *kpaudit_transform_key_material_name(const struct kpaudit_transform *t,
+                                                   size_t index,
+                                                   size_t *len);
+
+/**
+ * In `redact.mode` `mask`, the string that replaces a key-material value
+ * (UTF-8, unescaped, not NUL-terminated), its length written to `*len`;
+ * valid as long as the transform. NULL, with `*len` untouched, in `remove`
+ * mode (the whole member goes) and for NULL arguments.
+ *
+ * # Safety
+ *
+ * `t` is NULL or a live transform; `len` is NULL or writable.
+ */
+const uint8_t *kpaudit_transform_mask(const struct kpaudit_transform *t, size_t *len);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -166,7 +166,7 @@ fn every_export_returns_its_panic_value_and_handles_stay_usable() {
     let mut covered = BTreeSet::new();
     let h = Handles::new();
     h.still_usable();
-    let mut len = 99;
+    let mut len: usize;
 
     // Constructors: NULL, nothing allocated.
     assert!(armed!(covered, kpaudit_error_new()).is_null());
@@ -234,6 +234,19 @@ fn every_export_returns_its_panic_value_and_handles_stay_usable() {
         text(armed!(covered, kpaudit_transform_route_name(h.t, 0))),
         ""
     );
+    assert_eq!(
+        armed!(covered, kpaudit_transform_key_material_count(h.t)),
+        0
+    );
+    len = 99;
+    let name = armed!(
+        covered,
+        kpaudit_transform_key_material_name(h.t, 0, &mut len)
+    );
+    assert!(name.is_null());
+    assert_eq!(len, 99, "the length is written only on success");
+    assert!(armed!(covered, kpaudit_transform_mask(h.t, &mut len)).is_null());
+    assert_eq!(len, 99, "the length is written only on success");
     assert!(armed!(covered, kpaudit_output_data(h.out, &mut len)).is_null());
     assert_eq!(len, 0);
     let severity = armed!(covered, kpaudit_output_severity(h.out));

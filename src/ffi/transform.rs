@@ -21,6 +21,10 @@ pub struct kpaudit_transform {
     pub(crate) inner: Transform,
     /// Route names with a trailing NUL, for `kpaudit_transform_route_name`.
     route_names: Vec<Vec<u8>>,
+    /// For `kpaudit_transform_key_material_name`.
+    key_material: Vec<Vec<u8>>,
+    /// For `kpaudit_transform_mask`.
+    mask: Option<Vec<u8>>,
 }
 
 const _: () = {
@@ -56,7 +60,14 @@ pub unsafe extern "C" fn kpaudit_transform_new(
         let config = unsafe { slice(config, config_len) }.ok_or_else(|| Failure::null("config"))?;
         let inner = Transform::from_json(config)?;
         let route_names = inner.route_names().iter().map(|n| with_nul(n)).collect();
-        let handle = Box::new(kpaudit_transform { inner, route_names });
+        let key_material = inner.key_material_names().map(<[u8]>::to_vec).collect();
+        let mask = inner.mask();
+        let handle = Box::new(kpaudit_transform {
+            inner,
+            route_names,
+            key_material,
+            mask,
+        });
         // SAFETY: `out` is writable per the contract; written only on success.
         unsafe { *out = Box::into_raw(handle) };
         Ok(())
@@ -166,5 +177,81 @@ pub unsafe extern "C" fn kpaudit_transform_route_name(
         // SAFETY: per the contract above.
         let name = unsafe { t.as_ref() }.and_then(|t| t.route_names.get(index));
         name.map_or(EMPTY, Vec::as_slice).as_ptr().cast()
+    }
+}
+
+/// How many key-material names the transform strips (Key Protect's, and
+/// those its configuration adds or its services bring). 0 for NULL.
+///
+/// With `kpaudit_transform_key_material_name` and `kpaudit_transform_mask`
+/// a host strips the same members from what it carries beside the event,
+/// such as a log record's attributes, which the transform never sees.
+///
+/// # Safety
+///
+/// `t` is NULL or a live transform.
+#[no_mangle]
+pub unsafe extern "C" fn kpaudit_transform_key_material_count(
+    t: *const kpaudit_transform,
+) -> usize {
+    ffi_panic_boundary! {
+        // SAFETY: per the contract above.
+        unsafe { t.as_ref() }.map_or(0, |t| t.key_material.len())
+    }
+}
+
+/// The key-material name at `index`, lower-cased UTF-8 (not
+/// NUL-terminated), its length written to `*len`; valid as long as the
+/// transform. A member is key material when its name, unescaped, equals one
+/// of these ignoring ASCII case (and only ASCII case). NULL, with `*len`
+/// untouched, for NULL arguments or an index out of range.
+///
+/// # Safety
+///
+/// `t` is NULL or a live transform; `len` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn kpaudit_transform_key_material_name(
+    t: *const kpaudit_transform,
+    index: usize,
+    len: *mut usize,
+) -> *const u8 {
+    ffi_panic_boundary! {
+        // SAFETY: per the contract above.
+        let name = unsafe { t.as_ref() }.and_then(|t| t.key_material.get(index));
+        // SAFETY: per the contract above.
+        match (name, unsafe { len.as_mut() }) {
+            (Some(name), Some(len)) => {
+                *len = name.len();
+                name.as_ptr()
+            }
+            _ => std::ptr::null(),
+        }
+    }
+}
+
+/// In `redact.mode` `mask`, the string that replaces a key-material value
+/// (UTF-8, unescaped, not NUL-terminated), its length written to `*len`;
+/// valid as long as the transform. NULL, with `*len` untouched, in `remove`
+/// mode (the whole member goes) and for NULL arguments.
+///
+/// # Safety
+///
+/// `t` is NULL or a live transform; `len` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn kpaudit_transform_mask(
+    t: *const kpaudit_transform,
+    len: *mut usize,
+) -> *const u8 {
+    ffi_panic_boundary! {
+        // SAFETY: per the contract above.
+        let mask = unsafe { t.as_ref() }.and_then(|t| t.mask.as_ref());
+        // SAFETY: per the contract above.
+        match (mask, unsafe { len.as_mut() }) {
+            (Some(mask), Some(len)) => {
+                *len = mask.len();
+                mask.as_ptr()
+            }
+            _ => std::ptr::null(),
+        }
     }
 }

@@ -196,6 +196,27 @@ impl Transform {
         self.key_material.contains(name)
     }
 
+    /// The names of key-material members, lower-cased: a member is key
+    /// material when its (unescaped) name equals one ignoring ASCII case.
+    /// For hosts that strip the same members from what they carry beside
+    /// the event (a log record's attributes).
+    pub fn key_material_names(&self) -> impl Iterator<Item = &[u8]> {
+        self.key_material.names()
+    }
+
+    /// In `mask` mode, the string that replaces a key-material value
+    /// (unescaped); `None` in `remove` mode, where the member goes.
+    pub fn mask(&self) -> Option<Vec<u8>> {
+        match &self.key_material.mode {
+            RedactMode::Remove => None,
+            RedactMode::Mask(literal) => {
+                let mut mask = Vec::new();
+                json::unescape(&literal[1..literal.len() - 1], &mut mask);
+                Some(mask)
+            }
+        }
+    }
+
     pub(crate) fn is_route_field(&self, name: &[u8]) -> bool {
         self.route_field
             .as_ref()

@@ -1265,6 +1265,83 @@ static void test_msgpack_headers(void)
     kpaudit_error_free(err);
 }
 
+/* Whether the transform lists `name` among its key-material names. */
+static int lists_key_material(const kpaudit_transform *t, const char *name)
+{
+    size_t i, len, count = kpaudit_transform_key_material_count(t);
+    const uint8_t *n;
+
+    for (i = 0; i < count; i++) {
+        len = 0;
+        n = kpaudit_transform_key_material_name(t, i, &len);
+        if (n != NULL && len == strlen(name) && memcmp(n, name, len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void test_key_material_names(void)
+{
+    kpaudit_error *err = kpaudit_error_new();
+    kpaudit_transform *t = NULL;
+    const char *masked = "{\"redact\":{\"mode\":\"mask\",\"mask\":\"x\\\"\\u00e9\",\"fields\":[\"SecretValue\"]}}";
+    const char *no_hpcs = "{\"services\":[\"kms\"]}";
+    size_t i, len, count;
+    const uint8_t *n;
+    int lower = 1;
+
+    if (kpaudit_transform_new(NULL, 0, &t, err) != KPAUDIT_OK) {
+        CHECK(0, "default transform builds");
+        kpaudit_error_free(err);
+        return;
+    }
+    count = kpaudit_transform_key_material_count(t);
+    CHECK(count >= 8, "the defaults list at least Key Protect's 8 key-material names");
+    CHECK(lists_key_material(t, "payload") && lists_key_material(t, "encryptednonce") &&
+          lists_key_material(t, "iv") && lists_key_material(t, "authorization"),
+          "the defaults list payload, encryptedNonce, iv, authorization (lower-cased)");
+    CHECK(lists_key_material(t, "api_key"), "the defaults list HPCS's api_key (hs-crypto is on)");
+    for (i = 0; i < count; i++) {
+        len = 0;
+        n = kpaudit_transform_key_material_name(t, i, &len);
+        for (size_t k = 0; n != NULL && k < len; k++)
+            lower &= !(n[k] >= 'A' && n[k] <= 'Z');
+        lower &= n != NULL && len > 0;
+    }
+    CHECK(lower, "every key-material name is non-empty and lower-cased");
+    len = 77;
+    CHECK(kpaudit_transform_key_material_name(t, count, &len) == NULL && len == 77,
+          "key_material_name(count) is NULL and leaves *len");
+    CHECK(kpaudit_transform_key_material_name(t, 0, NULL) == NULL, "key_material_name(t, 0, NULL) is NULL");
+    CHECK(kpaudit_transform_mask(t, &len) == NULL && len == 77, "remove mode has no mask; *len untouched");
+    kpaudit_transform_free(t);
+
+    t = NULL;
+    CHECK(kpaudit_transform_new((const uint8_t *)masked, strlen(masked), &t, err) == KPAUDIT_OK,
+          "a mask-mode config with an added field builds");
+    if (t != NULL) {
+        n = kpaudit_transform_mask(t, &len);
+        CHECK(n != NULL && len == 4 && memcmp(n, "x\"\xc3\xa9", 4) == 0, "the mask is the configured string, unescaped");
+        CHECK(lists_key_material(t, "secretvalue"), "an added field is listed, lower-cased");
+        CHECK(kpaudit_transform_mask(t, NULL) == NULL, "mask(t, NULL) is NULL");
+        kpaudit_transform_free(t);
+    }
+
+    t = NULL;
+    CHECK(kpaudit_transform_new((const uint8_t *)no_hpcs, strlen(no_hpcs), &t, err) == KPAUDIT_OK,
+          "a config with hs-crypto off builds");
+    if (t != NULL) {
+        CHECK(!lists_key_material(t, "api_key") && lists_key_material(t, "payload"),
+              "with hs-crypto off, HPCS's credentials are not listed, Key Protect's are");
+        kpaudit_transform_free(t);
+    }
+    len = 77;
+    CHECK(kpaudit_transform_key_material_count(NULL) == 0, "key_material_count(NULL) is 0");
+    CHECK(kpaudit_transform_key_material_name(NULL, 0, &len) == NULL, "key_material_name(NULL) is NULL");
+    CHECK(kpaudit_transform_mask(NULL, &len) == NULL && len == 77, "mask(NULL) is NULL");
+    kpaudit_error_free(err);
+}
+
 int main(void)
 {
     test_version();
@@ -1286,6 +1363,7 @@ int main(void)
     test_batch();
     test_msgpack();
     test_msgpack_headers();
+    test_key_material_names();
 
     printf("%lu passed, %lu failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;

@@ -1,0 +1,85 @@
+package kpaudit
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// KeyMaterial.Is must agree with what the transform strips from an event:
+// each listed name in several cases, and near misses (Unicode case folds,
+// a letter more or less), decided both ways.
+func TestKeyMaterialAgreesWithTheTransform(t *testing.T) {
+	for _, cfg := range []string{``, `{"services":["kms"]}`, `{"redact":{"fields":["SecretValue"],"inferred":false}}`} {
+		tr, err := New([]byte(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := tr.KeyMaterial()
+		if len(k.Names()) < 8 {
+			t.Fatalf("config %q: %d key-material names, want Key Protect's 8 at least", cfg, len(k.Names()))
+		}
+		var names []string
+		for _, n := range k.Names() {
+			names = append(names, n, strings.ToUpper(n), strings.ToUpper(n[:1])+n[1:], n+"s", n[1:])
+			if i := strings.IndexByte(n, 'k'); i >= 0 {
+				names = append(names, n[:i]+"\u212a"+n[i+1:]) // Kelvin sign: a Unicode fold of k
+			}
+		}
+		names = append(names, "p\u00e1yload", "\u0130v", "", "route", "secretvalue")
+		for _, name := range names {
+			event, _ := json.Marshal(map[string]any{"action": "kms.secrets.create", name: "x"})
+			res, err := tr.Process(event)
+			if err != nil {
+				t.Fatalf("config %q, name %q: %v", cfg, name, err)
+			}
+			var out map[string]any
+			if err := json.Unmarshal(res.Event, &out); err != nil {
+				t.Fatal(err)
+			}
+			_, kept := out[name]
+			if stripped := !kept; stripped != k.Is(name) {
+				t.Errorf("config %q, name %q: the transform strips it: %v, KeyMaterial.Is: %v", cfg, name, stripped, k.Is(name))
+			}
+		}
+		if _, ok := k.Mask(); ok {
+			t.Errorf("config %q: remove mode reports a mask", cfg)
+		}
+		tr.Close()
+		if !k.Is("PAYLOAD") {
+			t.Error("KeyMaterial stops working after Close")
+		}
+	}
+}
+
+func TestKeyMaterialMask(t *testing.T) {
+	tr, err := New([]byte(`{"redact":{"mode":"mask","mask":"<\u00e9\"x>"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	mask, ok := tr.KeyMaterial().Mask()
+	if !ok || mask != "<\u00e9\"x>" {
+		t.Fatalf("Mask() = %q, %v; want the configured string", mask, ok)
+	}
+}
+
+// A host strips key material from what it carries beside the event, such
+// as a message's metadata, with the transform's own rule.
+func ExampleKeyMaterial() {
+	t, err := New(nil)
+	if err != nil {
+		panic(err)
+	}
+	defer t.Close()
+	k := t.KeyMaterial()
+	metadata := map[string]string{"source": "kp-raw", "Payload": "c2VjcmV0", "IV": "AAAA"}
+	for name := range metadata {
+		if k.Is(name) {
+			delete(metadata, name)
+		}
+	}
+	fmt.Println(metadata)
+	// Output: map[source:kp-raw]
+}
