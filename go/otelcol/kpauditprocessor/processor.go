@@ -37,6 +37,12 @@ type kpProcessor struct {
 	groupAttr   string
 	groupPrefix string
 
+	// Key material in what travels beside the body (attributes), which
+	// the library never sees, is stripped by the library's own rule.
+	keyMaterial *kpaudit.KeyMaterial
+	mask        string
+	masked      bool
+
 	setSeverity [kpaudit.Critical + 1]bool
 	sevNumber   [kpaudit.Critical + 1]plog.SeverityNumber
 	sevText     [kpaudit.Critical + 1]string
@@ -51,6 +57,9 @@ type batchScratch struct {
 	mapJSON []byte     // the map bodies written as JSON, back to back
 	mapAt   [][3]int   // per map body: event index, start and end in mapJSON
 	routes  []string   // per record kept, in record order, for grouping
+	// per record, in record order: key-material members stripped from its
+	// attributes
+	attrRedacted []uint32
 	counts  *counts
 }
 
@@ -74,7 +83,9 @@ func newProcessor(set processor.Settings, cfg *Config) (*kpProcessor, error) {
 		group:       cfg.GroupByRoute.Enabled,
 		groupAttr:   cfg.groupAttribute(),
 		groupPrefix: cfg.GroupByRoute.Prefix,
+		keyMaterial: t.KeyMaterial(),
 	}
+	p.mask, p.masked = p.keyMaterial.Mask()
 	for s, name := range [...]string{kpaudit.Normal: cfg.Severity.Normal, kpaudit.Warning: cfg.Severity.Warning, kpaudit.Critical: cfg.Severity.Critical} {
 		if name != "" {
 			p.setSeverity[s] = true
@@ -96,11 +107,18 @@ func (p *kpProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs,
 	sc := p.scratch.Get().(*batchScratch)
 	defer p.release(sc)
 
-	// 1. Gather the bodies. A string body is handed over in place: the
-	// library only reads it, during the call.
+	// 1. Strip key material from the attributes, which go on whatever
+	// becomes of the body, and gather the bodies. A string body is handed
+	// over in place: the library only reads it, during the call.
+	c := sc.counts
 	for _, rl := range ld.ResourceLogs().All() {
+		c.redacted += int64(p.stripMap(rl.Resource().Attributes()))
 		for _, sl := range rl.ScopeLogs().All() {
+			c.redacted += int64(p.stripMap(sl.Scope().Attributes()))
 			for _, lr := range sl.LogRecords().All() {
+				n := p.stripMap(lr.Attributes())
+				c.redacted += int64(n)
+				sc.attrRedacted = append(sc.attrRedacted, uint32(n))
 				body := lr.Body()
 				switch body.Type() {
 				case pcommon.ValueTypeStr:
@@ -137,7 +155,6 @@ func (p *kpProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs,
 	}
 
 	// 3. Write the results back, record by record in the same order.
-	c := sc.counts
 	k, e := 0, 0
 	dropped := 0
 	for _, rl := range ld.ResourceLogs().All() {
@@ -174,7 +191,7 @@ func (p *kpProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs,
 				attrs := lr.Attributes()
 				attrs.EnsureCapacity(attrs.Len() + 2) // one allocation, not two
 				attrs.PutStr(p.routeAttr, r.Route)
-				attrs.PutInt(attrRedacted, int64(r.Redacted))
+				attrs.PutInt(attrRedacted, int64(r.Redacted)+int64(sc.attrRedacted[k-1]))
 				if p.setSeverity[r.Severity] {
 					lr.SetSeverityNumber(p.sevNumber[r.Severity])
 					lr.SetSeverityText(p.sevText[r.Severity])
@@ -310,9 +327,55 @@ func (p *kpProcessor) release(sc *batchScratch) {
 	sc.mapJSON = sc.mapJSON[:0]
 	sc.mapAt = sc.mapAt[:0]
 	sc.routes = sc.routes[:0]
+	sc.attrRedacted = sc.attrRedacted[:0]
 	sc.counts.reset()
 	if cap(sc.mapJSON) > 16<<20 || cap(sc.events) > 1<<20 {
 		return // one huge batch does not pin its memory in the pool
 	}
 	p.scratch.Put(sc)
+}
+
+// stripMap removes the key-material members of m at any depth (in maps
+// nested in it and in the maps of its slices), or in mask mode replaces
+// their values with the mask, as the library does in a body. It returns
+// how many it stripped, and writes to m only when there is one.
+func (p *kpProcessor) stripMap(m pcommon.Map) int {
+	found := false
+	for k, v := range m.All() {
+		if p.keyMaterial.Is(k) || v.Type() == pcommon.ValueTypeMap || v.Type() == pcommon.ValueTypeSlice {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return 0
+	}
+	n := 0
+	m.RemoveIf(func(k string, v pcommon.Value) bool {
+		if p.keyMaterial.Is(k) {
+			n++
+			if p.masked {
+				v.SetStr(p.mask)
+				return false
+			}
+			return true
+		}
+		n += p.stripValue(v)
+		return false
+	})
+	return n
+}
+
+func (p *kpProcessor) stripValue(v pcommon.Value) int {
+	switch v.Type() {
+	case pcommon.ValueTypeMap:
+		return p.stripMap(v.Map())
+	case pcommon.ValueTypeSlice:
+		n := 0
+		for _, e := range v.Slice().All() {
+			n += p.stripValue(e)
+		}
+		return n
+	}
+	return 0
 }
