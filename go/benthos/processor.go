@@ -36,6 +36,11 @@ func init() {
 // call, returning one buffer per route, would merge.
 type processor struct {
 	t *kpaudit.Transform
+
+	// The transform's key-material rule, for the messages' metadata.
+	keyMaterial *kpaudit.KeyMaterial
+	mask        string
+	masked      bool
 }
 
 func newProcessor(config []byte) (*processor, error) {
@@ -51,7 +56,9 @@ func newProcessor(config []byte) (*processor, error) {
 			return nil, fmt.Errorf("route %q would write dead-letter.ndjson, the dead letters' file: rename it in the configuration", route)
 		}
 	}
-	return &processor{t: t}, nil
+	p := &processor{t: t, keyMaterial: t.KeyMaterial()}
+	p.mask, p.masked = p.keyMaterial.Mask()
+	return p, nil
 }
 
 // fileStem is a route name as pipeline.yaml makes it a file name.
@@ -72,7 +79,7 @@ func (p *processor) ProcessBatch(_ context.Context, batch service.MessageBatch) 
 	done := 0
 	defer func() {
 		if r := recover(); r != nil {
-			failAll(batch[done:], fmt.Errorf("kpaudit: panic in the processor: %v", r))
+			p.failAll(batch[done:], fmt.Errorf("kpaudit: panic in the processor: %v", r))
 			out, err = []service.MessageBatch{batch}, nil
 		}
 	}()
@@ -80,7 +87,7 @@ func (p *processor) ProcessBatch(_ context.Context, batch service.MessageBatch) 
 		if err := p.process(msg); err != nil {
 			// A closed transform or another failure of the whole batch:
 			// this message and the rest keep no raw content.
-			failAll(batch[done:], err)
+			p.failAll(batch[done:], err)
 			break
 		}
 		done++
@@ -100,6 +107,7 @@ func (p *processor) process(msg *service.Message) error {
 			return err
 		}
 	}
+	stripped := p.scrubMeta(msg)
 	event, err := msg.AsBytes()
 	if err != nil {
 		return err
@@ -116,13 +124,13 @@ func (p *processor) process(msg *service.Message) error {
 	msg.SetBytes(r.Event)
 	msg.MetaSet(MetaRoute, r.Route)
 	msg.MetaSet(MetaSeverity, r.Severity.String())
-	msg.MetaSet(MetaRedacted, strconv.Itoa(r.Redacted))
+	msg.MetaSet(MetaRedacted, strconv.Itoa(r.Redacted+stripped))
 	return nil
 }
 
 // failAll replaces every message of msgs as a rejected event: the batch
 // could not be transformed, so none of them may keep its content.
-func failAll(msgs service.MessageBatch, err error) {
+func (p *processor) failAll(msgs service.MessageBatch, err error) {
 	code := "KPAUDIT_FAILED"
 	if errors.Is(err, kpaudit.ErrClosed) {
 		code = "KPAUDIT_CLOSED"
@@ -132,6 +140,7 @@ func failAll(msgs service.MessageBatch, err error) {
 		code = kerr.Code.String()
 	}
 	for _, msg := range msgs {
+		p.scrubMeta(msg)
 		n := -1
 		if b, berr := msg.AsBytes(); berr == nil {
 			n = len(b)
@@ -169,4 +178,109 @@ func rejectionRecord(code, message string, n int) []byte {
 
 func (p *processor) Close(context.Context) error {
 	return p.t.Close()
+}
+
+// scrubMeta strips key material from msg's metadata, which outputs may
+// write (as Kafka headers, in interpolations) and inputs fill from what
+// they received (HTTP headers such as Authorization, Kafka headers): a
+// member named as the transform's key material, at the top or inside a
+// structured value, is removed, or in mask mode given the mask. It returns
+// how many. Should that fail, all of the message's metadata goes.
+func (p *processor) scrubMeta(msg *service.Message) (n int) {
+	defer func() {
+		if recover() != nil {
+			var keys []string
+			_ = msg.MetaWalkMut(func(k string, _ any) error { keys = append(keys, k); return nil })
+			for _, k := range keys {
+				msg.MetaDelete(k)
+			}
+			n = 0
+		}
+	}()
+	type change struct {
+		key    string
+		value  any
+		remove bool
+	}
+	var changes []change
+	_ = msg.MetaWalkMut(func(k string, v any) error {
+		if p.keyMaterial.Is(k) {
+			changes = append(changes, change{k, p.mask, !p.masked})
+			n++
+			return nil
+		}
+		if nv, c := p.stripValue(v); c > 0 {
+			changes = append(changes, change{k, nv, false})
+			n += c
+		}
+		return nil
+	})
+	for _, c := range changes {
+		if c.remove {
+			msg.MetaDelete(c.key)
+		} else {
+			msg.MetaSetMut(c.key, c.value)
+		}
+	}
+	return n
+}
+
+// stripValue is v without its key-material members at any depth, and how
+// many there were. A changed map or slice is a copy: metadata values may
+// be shared with other messages.
+func (p *processor) stripValue(v any) (any, int) {
+	switch v := v.(type) {
+	case map[string]any:
+		var out map[string]any
+		n := 0
+		for k, e := range v {
+			if p.keyMaterial.Is(k) {
+				n++
+				continue
+			}
+			if ne, c := p.stripValue(e); c > 0 {
+				n += c
+				if out == nil {
+					out = make(map[string]any, len(v))
+				}
+				out[k] = ne
+			}
+		}
+		if n == 0 {
+			return v, 0
+		}
+		if out == nil {
+			out = make(map[string]any, len(v))
+		}
+		for k, e := range v {
+			if _, done := out[k]; done {
+				continue
+			}
+			if p.keyMaterial.Is(k) {
+				if p.masked {
+					out[k] = p.mask
+				}
+				continue
+			}
+			out[k] = e
+		}
+		return out, n
+	case []any:
+		var out []any
+		n := 0
+		for i, e := range v {
+			if ne, c := p.stripValue(e); c > 0 {
+				if out == nil {
+					out = append([]any(nil), v...)
+				}
+				out[i] = ne
+				n += c
+			}
+		}
+		if n == 0 {
+			return v, 0
+		}
+		return out, n
+	}
+	return v, 0
 }

@@ -1,0 +1,128 @@
+package benthos
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+// metaMessage is a message whose metadata carries key material the way
+// inputs put it there: HTTP headers (http_server), Kafka headers, and a
+// structured value set by an earlier processor.
+func metaMessage(content string) *service.Message {
+	m := service.NewMessage([]byte(content))
+	m.MetaSet("Authorization", "Bearer "+mark)
+	m.MetaSet("kafka_key", "k1")
+	m.MetaSet("IV", mark)
+	m.MetaSetMut("parsed", map[string]any{
+		"action": "kms.secrets.wrap", "payload": mark,
+		"keys": []any{map[string]any{"encryptedNonce": mark, "id": "1"}, "iv"},
+	})
+	return m
+}
+
+const mark = "K3YM4T3RIAL"
+
+func TestMetadataLosesKeyMaterial(t *testing.T) {
+	p, err := fromYAML(t, "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := metaMessage(`{"action":"kms.secrets.wrap","payload":"x"}`)
+	parsedBefore, _ := shared.MetaGetMut("parsed")
+	batch := service.MessageBatch{
+		shared.Copy(),
+		metaMessage(`{"action":`), // rejected: its metadata goes on too
+	}
+	out, err := p.ProcessBatch(context.Background(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range out[0] {
+		for _, k := range []string{"Authorization", "IV"} {
+			if _, ok := m.MetaGetMut(k); ok {
+				t.Errorf("message %d keeps metadata %s", i, k)
+			}
+		}
+		if meta(m, "kafka_key") != "k1" {
+			t.Errorf("message %d lost kafka_key", i)
+		}
+		parsed, _ := m.MetaGetMut("parsed")
+		pm := parsed.(map[string]any)
+		if _, ok := pm["payload"]; ok || pm["action"] != "kms.secrets.wrap" {
+			t.Errorf("message %d: parsed %v", i, pm)
+		}
+		keys := pm["keys"].([]any)
+		if len(keys[0].(map[string]any)) != 1 || keys[1] != "iv" {
+			t.Errorf("message %d: keys %v", i, keys)
+		}
+		walk := func(v any) bool { return strings.Contains(fmtValue(v), mark) }
+		_ = m.MetaWalkMut(func(k string, v any) error {
+			if walk(v) {
+				t.Errorf("message %d: metadata %s holds key material: %v", i, k, v)
+			}
+			return nil
+		})
+	}
+	// 1 in the content, 2 top-level metadata, 2 inside "parsed".
+	if got := meta(out[0][0], MetaRedacted); got != "5" {
+		t.Errorf("%s = %s, want 5", MetaRedacted, got)
+	}
+	if out[0][1].GetError() == nil || meta(out[0][1], MetaError) != "KPAUDIT_INVALID_EVENT" {
+		t.Error("the second message was not rejected")
+	}
+	// The original message's structured value, shared by the copy, is
+	// untouched: a changed value is a copy.
+	if pm := parsedBefore.(map[string]any); pm["payload"] != mark {
+		t.Errorf("the shared metadata value was changed in place: %v", pm)
+	}
+}
+
+func TestMetadataMasked(t *testing.T) {
+	p, err := fromYAML(t, `config: {redact: {mode: mask, mask: "***"}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := run2(t, p, metaMessage(`{"action":"kms.secrets.wrap"}`))
+	if meta(m, "Authorization") != "***" || meta(m, "IV") != "***" {
+		t.Errorf("Authorization %q, IV %q: want the mask", meta(m, "Authorization"), meta(m, "IV"))
+	}
+	parsed, _ := m.MetaGetMut("parsed")
+	if pm := parsed.(map[string]any); pm["payload"] != "***" {
+		t.Errorf("parsed %v", pm)
+	}
+	if got := meta(m, MetaRedacted); got != "4" {
+		t.Errorf("%s = %s, want 4", MetaRedacted, got)
+	}
+}
+
+func run2(t *testing.T, p *processor, m *service.Message) *service.Message {
+	t.Helper()
+	out, err := p.ProcessBatch(context.Background(), service.MessageBatch{m})
+	if err != nil || len(out) != 1 || len(out[0]) != 1 {
+		t.Fatalf("ProcessBatch: %v, %v", out, err)
+	}
+	return out[0][0]
+}
+
+func fmtValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case map[string]any:
+		var b strings.Builder
+		for k, e := range v {
+			b.WriteString(k + ":" + fmtValue(e) + " ")
+		}
+		return b.String()
+	case []any:
+		var b strings.Builder
+		for _, e := range v {
+			b.WriteString(fmtValue(e) + " ")
+		}
+		return b.String()
+	}
+	return ""
+}
