@@ -13,6 +13,11 @@
 #   copy-tag      tail -> copy (retag: each chunk handed unchanged to an
 #                 emitter under another tag: what Fluent Bit pays for
 #                 re-tagging records, with no work done) -> null
+#   copy-split    tail -> copy (retag, retag_split SPLIT: each chunk cut into
+#                 SPLIT runs of records handed to the emitter under SPLIT
+#                 tags, default 8: the generated corpus's chunks, ~25 records
+#                 each, hold 8.2 routes on average, and tag_prefix makes one
+#                 append per route in the chunk) -> null
 #   kpaudit       tail -> kpaudit (route_field: records stay in place) -> null
 #   kpaudit-tag   tail -> kpaudit (tag_prefix: re-tagged through the emitter) -> null
 #   lua           tail -> lua (kpaudit.lua) -> null
@@ -49,7 +54,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 SIZE_MB=${SIZE_MB:-64}
 RUNS=${RUNS:-5}
-PIPELINES=${PIPELINES:-"none copy copy-tag kpaudit kpaudit-tag lua"}
+PIPELINES=${PIPELINES:-"none copy copy-tag copy-split kpaudit kpaudit-tag lua"}
+SPLIT=${SPLIT:-8}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kpaudit-flb-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
@@ -107,6 +113,15 @@ EOF
     Name         copy
     Match        keyprotect
     retag        copied
+EOF
+    ;;
+    copy-split) cat >> "$conf" <<EOF
+
+[FILTER]
+    Name         copy
+    Match        keyprotect
+    retag        copied
+    retag_split  $SPLIT
 EOF
     ;;
     kpaudit) cat >> "$conf" <<EOF
@@ -250,15 +265,16 @@ printf '  %-12s %9s %9s  %s
 for p in $PIPELINES; do
     [ "$p" = none ] && continue
     case $p in
-    kpaudit) base=copy ;;
-    kpaudit-tag) base=copy-tag ;;
-    *) base="" ;;
+    kpaudit) bases=copy ;;
+    kpaudit-tag) bases="copy-tag copy-split" ;;
+    *) bases="" ;;
     esac
     { read -r c; read -r t; } <<< "$(paired "$p" none)"
     over=""
-    if [ -n "$base" ] && [[ " $PIPELINES " == *" $base "* ]]; then
-        over=$(printf '%+.1f%% over %s' "$(echo "$(paired "$p" "$base" | head -1) - 100" | bc -l)" "$base")
-    fi
+    for base in $bases; do
+        [[ " $PIPELINES " == *" $base "* ]] || continue
+        over+=$(printf '%+.1f%% over %s  ' "$(echo "$(paired "$p" "$base" | head -1) - 100" | bc -l)" "$base")
+    done
     printf '  %-12s %8.1f%% %8.1f%%  %s
 ' "$p" "$c" "$t" "$over"
 done

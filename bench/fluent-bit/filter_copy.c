@@ -8,7 +8,13 @@
  *   copy-tag  with `retag TAG` it hands every chunk unchanged to an emitter
  *             input under TAG and drops it from the original tag, so the
  *             records are appended to new chunks and travel again, as they
- *             do for kpaudit with tag_prefix (which re-tags them by route).
+ *             do for kpaudit with tag_prefix (which re-tags them by route);
+ *   copy-split  with `retag TAG` and `retag_split N` it cuts every chunk
+ *             into N runs of consecutive records (by count, the last ones
+ *             shorter) and hands each run to the emitter under TAG.0 ..
+ *             TAG.N-1: N appends under N tags per chunk, which is what
+ *             re-tagging by route costs Fluent Bit when a chunk holds N
+ *             routes (tag_prefix makes one append per route in the chunk).
  *
  * kpaudit's cost beyond the matching pipeline is kpaudit's own. Built only
  * for the benchmark (-DKPAUDIT_BENCH_COPY=On).
@@ -21,11 +27,20 @@
 #include <fluent-bit/flb_storage.h>
 #include <fluent-bit/flb_mem.h>
 
+#include <stdlib.h>
+
+#include <stdio.h>
 #include <string.h>
+
+#include "kp_items.h"
+
+#define COPY_MAX_SPLIT 64
 
 struct copy_ctx {
     const char *retag;                   /* NULL: the `copy` way */
     struct flb_input_instance *emitter;
+    int split;                           /* runs per chunk, 1 .. COPY_MAX_SPLIT */
+    char tags[COPY_MAX_SPLIT][128];
 };
 
 static int emitter_create(struct copy_ctx *ctx, struct flb_config *config)
@@ -58,6 +73,18 @@ static int cb_copy_init(struct flb_filter_instance *ins, struct flb_config *conf
         return -1;
     }
     ctx->retag = flb_filter_get_property("retag", ins);
+    ctx->split = 1;
+    if (flb_filter_get_property("retag_split", ins)) {
+        ctx->split = atoi(flb_filter_get_property("retag_split", ins));
+    }
+    if (ctx->split < 1 || ctx->split > COPY_MAX_SPLIT || (ctx->split > 1 && !ctx->retag)) {
+        flb_error("[filter_copy] retag_split must be 1 to %d, with retag", COPY_MAX_SPLIT);
+        flb_free(ctx);
+        return -1;
+    }
+    for (int i = 0; i < ctx->split; i++) {
+        snprintf(ctx->tags[i], sizeof(ctx->tags[i]), "%s.%d", ctx->retag ? ctx->retag : "", i);
+    }
     if (ctx->retag && emitter_create(ctx, config) != 0) {
         flb_free(ctx);
         return -1;
@@ -81,6 +108,40 @@ static int cb_copy_filter(const void *data, size_t bytes,
     (void) tag_len;
     (void) f_ins;
     (void) config;
+    if (ctx->emitter && ctx->split > 1) {
+        const unsigned char *p = data;
+        size_t n = 0, off = 0, at = 0, per, k = 0, next;
+        int run = 0;
+
+        if (i_ins == ctx->emitter) {
+            return FLB_FILTER_NOTOUCH;
+        }
+        while (off < bytes && (next = kp_mp_skip(p, bytes, off)) != 0) {
+            off = next;
+            n++;
+        }
+        if (off != bytes) {
+            return FLB_FILTER_NOTOUCH;
+        }
+        per = (n + ctx->split - 1) / ctx->split;
+        for (off = 0; off < bytes; off = kp_mp_skip(p, bytes, off)) {
+            if (k == per) {
+                flb_input_log_append(ctx->emitter, ctx->tags[run], strlen(ctx->tags[run]),
+                                     p + at, off - at);
+                run++;
+                at = off;
+                k = 0;
+            }
+            k++;
+        }
+        if (at < bytes) {
+            flb_input_log_append(ctx->emitter, ctx->tags[run], strlen(ctx->tags[run]),
+                                 p + at, bytes - at);
+        }
+        *out_buf = NULL;
+        *out_bytes = 0;
+        return FLB_FILTER_MODIFIED;
+    }
     if (ctx->emitter) {
         if (i_ins == ctx->emitter ||
             flb_input_log_append(ctx->emitter, ctx->retag, strlen(ctx->retag), data, bytes) != 0) {
@@ -111,6 +172,10 @@ static struct flb_config_map config_map[] = {
     {
      .type = FLB_CONFIG_MAP_STR, .name = "retag", .def_value = NULL,
      .desc = "hand each chunk unchanged to an emitter under this tag"
+    },
+    {
+     .type = FLB_CONFIG_MAP_INT, .name = "retag_split", .def_value = "1",
+     .desc = "with retag: cut each chunk into this many runs of records, tagged TAG.0 .. TAG.N-1"
     },
     {0}
 };
