@@ -289,14 +289,22 @@ if [ -n "${PROFILE:-}" ]; then
         echo "PROFILE: perf is not installed"
         exit 0
     fi
-    for p in kpaudit kpaudit-tag; do
+    for p in $PIPELINES; do
+        [ "$p" = none ] || [ "$p" = lua ] && continue
         echo "== perf profile: $p (self time by symbol, top 25)"
-        perf record -q -g -o "$WORK/$p.perf" -- "$FLB_BIN" -e "$PLUGIN" -c "${CONF[$p]}" \
+        # DWARF call graphs: libc's memcpy has no frame pointers, and what
+        # calls it (chunkio growing a chunk) is the point for the copy-*
+        # baselines.
+        perf record -q -F 2000 --call-graph dwarf,16384 -o "$WORK/$p.perf" -- \
+            "$FLB_BIN" -e "$PLUGIN" -e "$COPY_PLUGIN" -c "${CONF[$p]}" \
             > "$WORK/$p-perf.log" 2>&1 || { echo "perf record failed"; continue; }
-        perf report -q -i "$WORK/$p.perf" --no-children --sort symbol --stdio 2>/dev/null |
-            grep -E '^ +[0-9]' | head -25
+        perf report -q -i "$WORK/$p.perf" --no-children --sort symbol --stdio -g none 2>/dev/null |
+            grep -E '^ +[0-9]' | head -25 || true
         echo "-- by object:"
-        perf report -q -i "$WORK/$p.perf" --no-children --sort dso --stdio 2>/dev/null |
-            grep -E '^ +[0-9]' | head -8
+        perf report -q -i "$WORK/$p.perf" --no-children --sort dso --stdio -g none 2>/dev/null |
+            grep -E '^ +[0-9]' | head -8 || true
+        echo "-- under chunkio's chunk growth (cio_memfs_write, with what it calls):"
+        perf report -q -i "$WORK/$p.perf" --children --sort symbol --stdio -g none 2>/dev/null |
+            grep -E '\] (cio_memfs_write|__GI___libc_realloc|_int_realloc)' | head -3 || true
     done
 fi
