@@ -53,15 +53,59 @@ func TestKeyMaterialAgreesWithTheTransform(t *testing.T) {
 	}
 }
 
+// In mask mode, the mask is what the transform writes for a key-material
+// value, and the names it masks are the ones Is reports.
 func TestKeyMaterialMask(t *testing.T) {
 	tr, err := New([]byte(`{"redact":{"mode":"mask","mask":"<\u00e9\"x>"}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	mask, ok := tr.KeyMaterial().Mask()
+	k := tr.KeyMaterial()
+	mask, ok := k.Mask()
 	if !ok || mask != "<\u00e9\"x>" {
 		t.Fatalf("Mask() = %q, %v; want the configured string", mask, ok)
+	}
+	for _, name := range []string{"payload", "IV", "Api_Key", "payloads", "severity_x"} {
+		event, _ := json.Marshal(map[string]any{"action": "kms.secrets.create", name: "x"})
+		res, err := tr.Process(event)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]any
+		if err := json.Unmarshal(res.Event, &out); err != nil {
+			t.Fatal(err)
+		}
+		if masked := out[name] == mask; masked != k.Is(name) {
+			t.Errorf("name %q: the transform masks it: %v (value %v), KeyMaterial.Is: %v", name, masked, out[name], k.Is(name))
+		}
+	}
+}
+
+// The names follow the services: HPCS's credentials only while hs-crypto
+// is enabled, the configured fields always.
+func TestKeyMaterialNames(t *testing.T) {
+	has := func(cfg, name string) bool {
+		tr, err := New([]byte(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		for _, n := range tr.KeyMaterial().Names() {
+			if n == name {
+				return true
+			}
+		}
+		return false
+	}
+	if !has(``, "api_key") || has(`{"services":["kms"]}`, "api_key") {
+		t.Error("HPCS's api_key is not listed exactly while hs-crypto is enabled")
+	}
+	if !has(`{"redact":{"fields":["SecretValue"]}}`, "secretvalue") {
+		t.Error("a configured field is not listed, lower-cased")
+	}
+	if !has(`{"services":["kms"]}`, "encryptednonce") {
+		t.Error("Key Protect's encryptedNonce is not listed")
 	}
 }
 

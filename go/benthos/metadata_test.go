@@ -2,6 +2,7 @@ package benthos
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -125,4 +126,52 @@ func fmtValue(v any) string {
 		return b.String()
 	}
 	return ""
+}
+
+// Messages that a batch-level failure replaces lose their key-material
+// metadata too; should stripping itself fail, the message keeps no
+// metadata at all.
+func TestMetadataOfFailedMessages(t *testing.T) {
+	p, err := fromYAML(t, "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := service.MessageBatch{metaMessage(`{"action":"kms.secrets.wrap"}`), metaMessage(`{"action":"kms.secrets.wrap"}`)}
+	batch[1].MetaSet("n", "1")
+	processHook = func(m *service.Message) error {
+		if meta(m, "n") == "1" {
+			return errors.New("injected failure")
+		}
+		return nil
+	}
+	out, err := p.ProcessBatch(context.Background(), batch)
+	processHook = nil
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := out[0][1]
+	if meta(m, MetaError) != "KPAUDIT_FAILED" {
+		t.Fatalf("the message was not failed: %s %q", MetaError, meta(m, MetaError))
+	}
+	for _, k := range []string{"Authorization", "IV"} {
+		if _, ok := m.MetaGetMut(k); ok {
+			t.Errorf("a failed message keeps metadata %s", k)
+		}
+	}
+	if meta(m, "kafka_key") != "k1" {
+		t.Error("a failed message lost kafka_key")
+	}
+
+	scrubHook = func(*service.Message) { panic("injected panic") }
+	m = run2(t, p, metaMessage(`{"action":"kms.secrets.wrap"}`))
+	scrubHook = nil
+	_ = m.MetaWalkMut(func(k string, _ any) error {
+		if !strings.HasPrefix(k, "kpaudit_") {
+			t.Errorf("metadata %s kept after stripping failed", k)
+		}
+		return nil
+	})
+	if content(t, m) != `{"action":"kms.secrets.wrap","severity":"normal"}` {
+		t.Errorf("content %s", content(t, m))
+	}
 }

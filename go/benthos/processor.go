@@ -96,8 +96,11 @@ func (p *processor) ProcessBatch(_ context.Context, batch service.MessageBatch) 
 }
 
 // processHook lets a test inject a failure (an error or a panic) into the
-// transformation of a message.
-var processHook func(*service.Message) error
+// transformation of a message; scrubHook into the stripping of its metadata.
+var (
+	processHook func(*service.Message) error
+	scrubHook   func(*service.Message)
+)
 
 // process transforms msg in place. A rejected event fails its own message;
 // any other failure is returned for ProcessBatch to handle.
@@ -197,6 +200,9 @@ func (p *processor) scrubMeta(msg *service.Message) (n int) {
 			n = 0
 		}
 	}()
+	if scrubHook != nil {
+		scrubHook(msg)
+	}
 	type change struct {
 		key    string
 		value  any

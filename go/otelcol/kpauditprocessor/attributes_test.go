@@ -1,8 +1,10 @@
 package kpauditprocessor
 
 import (
+	"context"
 	"testing"
 
+	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
@@ -10,14 +12,15 @@ import (
 // keyedLogs is one record (with body) whose record, scope and resource
 // attributes carry key material the way receivers put it there: filelog's
 // json_parser parses the event into the record's attributes, the Kafka
-// receiver's header extraction puts headers in the resource's, OTLP senders
-// put anything anywhere.
+// receiver's header extraction puts headers in the resource's as
+// kafka.header.<name>, OTLP senders put anything anywhere.
 func keyedLogs(t *testing.T, body any) plog.Logs {
 	t.Helper()
 	ld := logsOf(t, body)
 	rl := ld.ResourceLogs().At(0)
 	if err := rl.Resource().Attributes().FromRaw(map[string]any{
-		"host.name": "test", "kafka.header.Authorization": "x", "Authorization": "Bearer " + mark,
+		"host.name": "test", "kafka.header.x-request-id": "r1",
+		"kafka.header.Authorization": "Bearer " + mark, "Authorization": "Bearer " + mark,
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -41,20 +44,14 @@ func TestAttributesLoseKeyMaterial(t *testing.T) {
 			cfg := defaultConfig()
 			cfg.OnReject = mode
 			h := newHarness(t, cfg)
-			// A valid event and an invalid one: the attributes of both go on
-			// (the reject's too, when kept).
+
+			// A valid event: its attributes lose their key material.
 			out := h.consume(t, keyedLogs(t, `{"action":"kms.secrets.wrap","payload":"`+mark+`"}`))
-			out = append(out, h.consume(t, keyedLogs(t, `{"payload":"`+mark+``))...)
 			h.noMark(t)
-			want := 1
-			if mode == "keep" {
-				want = 2
+			if len(out) != 1 {
+				t.Fatalf("%d records out, want 1", len(out))
 			}
-			if len(out) != want {
-				t.Fatalf("%d records out, want %d", len(out), want)
-			}
-			lr := out[0]
-			attrs := lr.Attributes().AsRaw()
+			attrs := out[0].Attributes().AsRaw()
 			if attrs["log.file.name"] != "events.ndjson" || attrs["action"] != "kms.secrets.wrap" {
 				t.Errorf("other attributes changed: %v", attrs)
 			}
@@ -67,23 +64,35 @@ func TestAttributesLoseKeyMaterial(t *testing.T) {
 			}
 			// 1 in the body; 4 in the record's attributes (payload,
 			// encryptedNonce, PlainText, aad).
-			if got := attrInt(lr, "kpaudit.redacted"); got != 5 {
+			if got := attrInt(out[0], "kpaudit.redacted"); got != 5 {
 				t.Errorf("kpaudit.redacted = %d, want 5", got)
 			}
-			// The valid event's body 1, and per batch the record's 4, the
-			// resource's 1 and the scope's 1 (the invalid event's body
-			// counts nothing: it is rejected whole).
-			if got := counterValue(t, h, metricRedacted, nil); got != 1+2*(4+1+1) {
-				t.Errorf("%s = %d, want %d", metricRedacted, got, 1+2*(4+1+1))
+			ld := h.sink.AllLogs()[0]
+			res := ld.ResourceLogs().At(0).Resource().Attributes().AsRaw()
+			if len(res) != 2 || res["kafka.header.x-request-id"] != "r1" || res["host.name"] != "test" {
+				t.Errorf("resource attributes: %v, want host.name and kafka.header.x-request-id", res)
 			}
-			for _, ld := range h.sink.AllLogs() {
-				res := ld.ResourceLogs().At(0).Resource().Attributes().AsRaw()
-				if _, ok := res["Authorization"]; ok || res["kafka.header.Authorization"] != "x" {
-					t.Errorf("resource attributes: %v", res)
+			if ld.ResourceLogs().At(0).ScopeLogs().At(0).Scope().Attributes().Len() != 0 {
+				t.Error("scope attributes keep IV")
+			}
+
+			// An invalid event: kept, its attributes go on stripped too;
+			// dropped, nothing goes on.
+			out = h.consume(t, keyedLogs(t, `{"payload":"`+mark+``))
+			h.noMark(t)
+			if want := map[string]int{"keep": 1, "drop": 0}[mode]; len(out) != want {
+				t.Fatalf("%d records out for the invalid event, want %d", len(out), want)
+			}
+			if mode == "keep" {
+				if _, ok := out[0].Attributes().Get("payload"); ok {
+					t.Error("a kept reject keeps a key-material attribute")
 				}
-				if ld.ResourceLogs().At(0).ScopeLogs().At(0).Scope().Attributes().Len() != 0 {
-					t.Error("scope attributes keep IV")
-				}
+			}
+			// The valid event's body 1, and per batch the record's 4, the
+			// resource's 2 and the scope's 1 (the invalid event's body
+			// counts nothing: it is rejected whole).
+			if got := counterValue(t, h, metricRedacted, nil); got != 1+2*(4+2+1) {
+				t.Errorf("%s = %d, want %d", metricRedacted, got, 1+2*(4+2+1))
 			}
 		})
 	}
@@ -110,5 +119,50 @@ func TestAttributesMasked(t *testing.T) {
 	}
 	if got := attrInt(out[0], "kpaudit.redacted"); got != 4 {
 		t.Errorf("kpaudit.redacted = %d, want 4", got)
+	}
+	res := h.sink.AllLogs()[0].ResourceLogs().At(0).Resource().Attributes().AsRaw()
+	if res["kafka.header.Authorization"] != "***" || res["Authorization"] != "***" {
+		t.Errorf("resource attributes: %v", res)
+	}
+}
+
+// The client metadata (Kafka record headers, HTTP headers with
+// include_metadata) reaches exporters through the context: it is passed on
+// without key material.
+func TestClientMetadataLosesKeyMaterial(t *testing.T) {
+	for _, tc := range []struct {
+		name, config, want string
+	}{
+		{"remove", "", ""},
+		{"mask", `{"redact":{"mode":"mask","mask":"***"}}`, "***"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := defaultConfig()
+			cfg.Config = tc.config
+			h := newHarness(t, cfg)
+			ctx := client.NewContext(context.Background(), client.Info{Metadata: client.NewMetadata(map[string][]string{
+				"Authorization": {"Bearer " + mark}, "x.iv": {mark}, "kafka_partition": {"3"},
+			})})
+			if err := h.proc.ConsumeLogs(ctx, logsOf(t, `{"action":"kms.secrets.wrap"}`)); err != nil {
+				t.Fatal(err)
+			}
+			ctxs := h.sink.Contexts()
+			if len(ctxs) != 1 {
+				t.Fatalf("%d contexts", len(ctxs))
+			}
+			md := client.FromContext(ctxs[0]).Metadata
+			for _, k := range []string{"authorization", "x.iv"} {
+				got := md.Get(k)
+				if (tc.want == "" && got != nil) || (tc.want != "" && (len(got) != 1 || got[0] != tc.want)) {
+					t.Errorf("metadata %s = %q, want %q", k, got, tc.want)
+				}
+			}
+			if got := md.Get("kafka_partition"); len(got) != 1 || got[0] != "3" {
+				t.Errorf("metadata kafka_partition = %q", got)
+			}
+			if got := counterValue(t, h, metricRedacted, nil); got != 2 {
+				t.Errorf("%s = %d, want 2", metricRedacted, got)
+			}
+		})
 	}
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"unsafe"
 
+	"go.opentelemetry.io/collector/client"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
@@ -60,7 +63,7 @@ type batchScratch struct {
 	// per record, in record order: key-material members stripped from its
 	// attributes
 	attrRedacted []uint32
-	counts  *counts
+	counts       *counts
 }
 
 func newProcessor(set processor.Settings, cfg *Config) (*kpProcessor, error) {
@@ -342,7 +345,7 @@ func (p *kpProcessor) release(sc *batchScratch) {
 func (p *kpProcessor) stripMap(m pcommon.Map) int {
 	found := false
 	for k, v := range m.All() {
-		if p.keyMaterial.Is(k) || v.Type() == pcommon.ValueTypeMap || v.Type() == pcommon.ValueTypeSlice {
+		if p.keyMaterialKey(k) || v.Type() == pcommon.ValueTypeMap || v.Type() == pcommon.ValueTypeSlice {
 			found = true
 			break
 		}
@@ -352,7 +355,7 @@ func (p *kpProcessor) stripMap(m pcommon.Map) int {
 	}
 	n := 0
 	m.RemoveIf(func(k string, v pcommon.Value) bool {
-		if p.keyMaterial.Is(k) {
+		if p.keyMaterialKey(k) {
 			n++
 			if p.masked {
 				v.SetStr(p.mask)
@@ -364,6 +367,22 @@ func (p *kpProcessor) stripMap(m pcommon.Map) int {
 		return false
 	})
 	return n
+}
+
+// keyMaterialKey says whether an attribute (or client metadata) key names
+// key material: the whole key, or its last dot-separated segment, since
+// attribute names are namespaced with dots and receivers put a name they
+// carry last (the Kafka receiver's header extraction makes the header
+// Authorization the attribute kafka.header.Authorization; OpenTelemetry's
+// conventions name HTTP headers http.request.header.<name>).
+func (p *kpProcessor) keyMaterialKey(k string) bool {
+	if p.keyMaterial.Is(k) {
+		return true
+	}
+	if i := strings.LastIndexByte(k, '.'); i >= 0 {
+		return p.keyMaterial.Is(k[i+1:])
+	}
+	return false
 }
 
 func (p *kpProcessor) stripValue(v pcommon.Value) int {
@@ -378,4 +397,49 @@ func (p *kpProcessor) stripValue(v pcommon.Value) int {
 		return n
 	}
 	return 0
+}
+
+// stripClientMetadata is ctx with the client metadata stripped of key
+// material, by the same key rule as attributes. Receivers fill it from
+// what they received (the Kafka receiver copies every record header there;
+// the OTLP receivers with include_metadata the request's headers), and
+// exporters can write it back out (the Kafka exporter's
+// include_metadata_keys). The authenticator's data (client.Info.Auth) is
+// left as it is.
+func (p *kpProcessor) stripClientMetadata(ctx context.Context) (context.Context, int) {
+	info := client.FromContext(ctx)
+	n := 0
+	for k := range info.Metadata.Keys() {
+		if p.keyMaterialKey(k) {
+			n++
+		}
+	}
+	if n == 0 {
+		return ctx, 0
+	}
+	md := map[string][]string{}
+	for k := range info.Metadata.Keys() {
+		switch {
+		case !p.keyMaterialKey(k):
+			md[k] = info.Metadata.Get(k)
+		case p.masked:
+			md[k] = []string{p.mask}
+		}
+	}
+	return client.NewContext(ctx, client.Info{Addr: info.Addr, Auth: info.Auth, Metadata: client.NewMetadata(md)}), n
+}
+
+// strippedNext is the next consumer, handed the processed data with the
+// client metadata stripped (processorhelper passes the incoming context on).
+type strippedNext struct {
+	consumer.Logs
+	p *kpProcessor
+}
+
+func (s strippedNext) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	ctx, n := s.p.stripClientMetadata(ctx)
+	if n > 0 {
+		s.p.tel.redacted.Add(ctx, int64(n))
+	}
+	return s.Logs.ConsumeLogs(ctx, ld)
 }
