@@ -140,7 +140,10 @@ fn cli() -> Command {
                 .arg(
                     Arg::new("event")
                         .value_name("EVENT")
-                        .help("The event (one JSON object); - or none reads it from stdin"),
+                        .help(
+                            "The event (one JSON object); - or none reads it from stdin, where an \
+                             event holding key material belongs: other users can read a command line",
+                        ),
                 ),
         )
         .subcommand(
