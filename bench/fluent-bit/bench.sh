@@ -18,6 +18,8 @@
 #                 tags, default 8: the generated corpus's chunks, ~25 records
 #                 each, hold 8.2 routes on average, and tag_prefix makes one
 #                 append per route in the chunk) -> null
+#   copy-hold     the same, each tag's runs gathered to 256 KiB before an
+#                 append, as kpaudit's tag_prefix does (emitter_hold) -> null
 #   kpaudit       tail -> kpaudit (route_field: records stay in place) -> null
 #   kpaudit-tag   tail -> kpaudit (tag_prefix: re-tagged through the emitter) -> null
 #   lua           tail -> lua (kpaudit.lua) -> null
@@ -54,7 +56,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 SIZE_MB=${SIZE_MB:-64}
 RUNS=${RUNS:-5}
-PIPELINES=${PIPELINES:-"none copy copy-tag copy-split kpaudit kpaudit-tag lua"}
+PIPELINES=${PIPELINES:-"none copy copy-tag copy-split copy-hold kpaudit kpaudit-tag lua"}
 SPLIT=${SPLIT:-8}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kpaudit-flb-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -122,6 +124,16 @@ EOF
     Match        keyprotect
     retag        copied
     retag_split  $SPLIT
+EOF
+    ;;
+    copy-hold) cat >> "$conf" <<EOF
+
+[FILTER]
+    Name         copy
+    Match        keyprotect
+    retag        copied
+    retag_split  $SPLIT
+    retag_hold   256K
 EOF
     ;;
     kpaudit) cat >> "$conf" <<EOF
@@ -266,7 +278,7 @@ for p in $PIPELINES; do
     [ "$p" = none ] && continue
     case $p in
     kpaudit) bases=copy ;;
-    kpaudit-tag) bases="copy-tag copy-split" ;;
+    kpaudit-tag) bases="copy-tag copy-hold" ;;
     *) bases="" ;;
     esac
     { read -r c; read -r t; } <<< "$(paired "$p" none)"

@@ -14,7 +14,12 @@
  *             shorter) and hands each run to the emitter under TAG.0 ..
  *             TAG.N-1: N appends under N tags per chunk, which is what
  *             re-tagging by route costs Fluent Bit when a chunk holds N
- *             routes (tag_prefix makes one append per route in the chunk).
+ *             routes (tag_prefix makes one append per route in the chunk);
+ *   copy-hold   the same with `retag_hold BYTES`: each tag's runs are
+ *             gathered until BYTES have come, then appended together, as
+ *             kpaudit's tag_prefix does with emitter_hold (what is still
+ *             gathered when Fluent Bit stops is dropped: a baseline of cost
+ *             only).
  *
  * kpaudit's cost beyond the matching pipeline is kpaudit's own. Built only
  * for the benchmark (-DKPAUDIT_BENCH_COPY=On).
@@ -26,6 +31,7 @@
 #include <fluent-bit/flb_input_log.h>
 #include <fluent-bit/flb_storage.h>
 #include <fluent-bit/flb_mem.h>
+#include <fluent-bit/flb_utils.h>
 
 #include <stdlib.h>
 
@@ -40,6 +46,8 @@ struct copy_ctx {
     const char *retag;                   /* NULL: the `copy` way */
     struct flb_input_instance *emitter;
     int split;                           /* runs per chunk, 1 .. COPY_MAX_SPLIT */
+    size_t hold;                         /* bytes gathered per tag before an append */
+    struct { char *data; size_t len, cap; } held[COPY_MAX_SPLIT];
     char tags[COPY_MAX_SPLIT][128];
 };
 
@@ -74,6 +82,10 @@ static int cb_copy_init(struct flb_filter_instance *ins, struct flb_config *conf
     }
     ctx->retag = flb_filter_get_property("retag", ins);
     ctx->split = 1;
+    if (flb_filter_get_property("retag_hold", ins)) {
+        int64_t hold = flb_utils_size_to_bytes(flb_filter_get_property("retag_hold", ins));
+        ctx->hold = hold > 0 ? (size_t) hold : 0;
+    }
     if (flb_filter_get_property("retag_split", ins)) {
         ctx->split = atoi(flb_filter_get_property("retag_split", ins));
     }
@@ -91,6 +103,32 @@ static int cb_copy_init(struct flb_filter_instance *ins, struct flb_config *conf
     }
     flb_filter_set_context(ins, ctx);
     return 0;
+}
+
+/* Hands one run to the emitter under tag `run`, or gathers it first. */
+static void append_run(struct copy_ctx *ctx, int run, const unsigned char *p, size_t len)
+{
+    char *grown;
+
+    if (ctx->hold == 0) {
+        flb_input_log_append(ctx->emitter, ctx->tags[run], strlen(ctx->tags[run]), p, len);
+        return;
+    }
+    if (ctx->held[run].len + len > ctx->held[run].cap) {
+        grown = flb_realloc(ctx->held[run].data, ctx->held[run].len + len + ctx->hold);
+        if (!grown) {
+            return;
+        }
+        ctx->held[run].data = grown;
+        ctx->held[run].cap = ctx->held[run].len + len + ctx->hold;
+    }
+    memcpy(ctx->held[run].data + ctx->held[run].len, p, len);
+    ctx->held[run].len += len;
+    if (ctx->held[run].len >= ctx->hold) {
+        flb_input_log_append(ctx->emitter, ctx->tags[run], strlen(ctx->tags[run]),
+                             ctx->held[run].data, ctx->held[run].len);
+        ctx->held[run].len = 0;
+    }
 }
 
 static int cb_copy_filter(const void *data, size_t bytes,
@@ -126,8 +164,7 @@ static int cb_copy_filter(const void *data, size_t bytes,
         per = (n + ctx->split - 1) / ctx->split;
         for (off = 0; off < bytes; off = kp_mp_skip(p, bytes, off)) {
             if (k == per) {
-                flb_input_log_append(ctx->emitter, ctx->tags[run], strlen(ctx->tags[run]),
-                                     p + at, off - at);
+                append_run(ctx, run, p + at, off - at);
                 run++;
                 at = off;
                 k = 0;
@@ -135,8 +172,7 @@ static int cb_copy_filter(const void *data, size_t bytes,
             k++;
         }
         if (at < bytes) {
-            flb_input_log_append(ctx->emitter, ctx->tags[run], strlen(ctx->tags[run]),
-                                 p + at, bytes - at);
+            append_run(ctx, run, p + at, bytes - at);
         }
         *out_buf = NULL;
         *out_bytes = 0;
@@ -163,7 +199,11 @@ static int cb_copy_filter(const void *data, size_t bytes,
 
 static int cb_copy_exit(void *data, struct flb_config *config)
 {
+    struct copy_ctx *ctx = data;
     (void) config;
+    for (int i = 0; ctx && i < COPY_MAX_SPLIT; i++) {
+        flb_free(ctx->held[i].data);
+    }
     flb_free(data);
     return 0;
 }
@@ -176,6 +216,10 @@ static struct flb_config_map config_map[] = {
     {
      .type = FLB_CONFIG_MAP_INT, .name = "retag_split", .def_value = "1",
      .desc = "with retag: cut each chunk into this many runs of records, tagged TAG.0 .. TAG.N-1"
+    },
+    {
+     .type = FLB_CONFIG_MAP_SIZE, .name = "retag_hold", .def_value = "0",
+     .desc = "with retag_split: gather each tag's runs until this many bytes, then append them together"
     },
     {0}
 };
