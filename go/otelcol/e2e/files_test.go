@@ -187,7 +187,7 @@ func TestFilePipeline(t *testing.T) {
 		t.Errorf("dead letters by reason %v,\nthe library rejects %v", gotRejects, wantRejects)
 	}
 	logData, _ := os.ReadFile(logPath)
-	noRunOf(t, "the collector's log", logData, rejected)
+	noRunOf(t, "the collector's log", withoutClockTimes(logData), rejected)
 	for _, line := range rejected {
 		if id := correlationID.FindSubmatch(line); id != nil && bytes.Contains(logData, id[1]) {
 			t.Errorf("the collector's log holds the correlationId of a rejected line")
@@ -238,6 +238,17 @@ func checkDeadLetters(t *testing.T, path string, rejected [][]byte, got map[stri
 }
 
 // noRunOf fails when data holds 16 consecutive bytes of any of lines.
+// clockTime is a timestamp as the Collector's log writes them.
+var clockTime = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?`)
+
+// withoutClockTimes is a log with its timestamps blanked: the generated
+// events hold fixed dates (an expiration at 2026-11-30T00:00:00Z), and a
+// log written in that minute would otherwise "hold" a run of their bytes.
+// A run that reaches past a timestamp into other text is still found.
+func withoutClockTimes(log []byte) []byte {
+	return clockTime.ReplaceAllFunc(log, func(m []byte) []byte { return bytes.Repeat([]byte{'#'}, len(m)) })
+}
+
 func noRunOf(t *testing.T, what string, data []byte, lines [][]byte) {
 	t.Helper()
 	for i, line := range lines {
