@@ -16,10 +16,10 @@
  *             re-tagging by route costs Fluent Bit when a chunk holds N
  *             routes (tag_prefix makes one append per route in the chunk);
  *   copy-hold   the same with `retag_hold BYTES`: each tag's runs are
- *             gathered until BYTES have come, then appended together, as
- *             kpaudit's tag_prefix does with emitter_hold (what is still
- *             gathered when Fluent Bit stops is dropped: a baseline of cost
- *             only).
+ *             gathered until BYTES have come, then appended together: what
+ *             holding records across calls would spare Fluent Bit (what is
+ *             still gathered when Fluent Bit stops is dropped: a baseline of
+ *             cost only, and the reason kpaudit does not hold records).
  *
  * kpaudit's cost beyond the matching pipeline is kpaudit's own. Built only
  * for the benchmark (-DKPAUDIT_BENCH_COPY=On).

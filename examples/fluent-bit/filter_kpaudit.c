@@ -136,7 +136,6 @@ struct kp_ctx {
     flb_sds_t unparsed_key;
     flb_sds_t emitter_name;
     size_t emitter_mem_buf_limit;
-    size_t emitter_hold;
 
     struct flb_filter_instance *ins;
     struct flb_config *fconfig;
@@ -169,26 +168,7 @@ struct kp_ctx {
     size_t stash_peak;               /* most records ever waiting at once */
     struct flb_sched_timer *stash_timer;
 
-    /*
-     * tag_prefix: each route's re-tagged events wait here until
-     * emitter_hold bytes have gathered, or the timer's next tick (100 ms),
-     * then go to the emitter in one append. Fluent Bit grows a chunk by
-     * realloc 32 KiB at a time, and with a chunk per route growing in turn
-     * it copies them over and over: fewer, larger appends spare most of
-     * that. Taken before stash_lock, never after.
-     */
-    pthread_mutex_t hold_lock;
-    struct kp_held *held;            /* n_routes, or NULL when not holding */
-    size_t held_records;             /* in all of them */
-
     struct kp_metrics m;
-};
-
-struct kp_held {
-    char *data;
-    size_t len;
-    size_t cap;
-    size_t records;
 };
 
 struct kp_stashed {
@@ -304,68 +284,6 @@ static int emitter_append(struct kp_ctx *ctx, flb_sds_t tag, const char *buf, si
     return flb_input_log_append(ctx->emitter, tag, flb_sds_len(tag), buf, size);
 }
 
-/* Puts records at the end of the stash; the caller holds stash_lock.
- * Returns -1 when out of memory. */
-static int stash_push_locked(struct kp_ctx *ctx, int kind, flb_sds_t tag,
-                             const char *buf, size_t size, size_t records)
-{
-    struct kp_stashed *e = flb_malloc(sizeof(*e) + size);
-
-    if (!e) {
-        return -1;
-    }
-    e->next = NULL;
-    e->kind = kind;
-    e->tag = tag;
-    e->records = records;
-    e->size = size;
-    memcpy(e->data, buf, size);
-    if (ctx->stash_tail) {
-        ctx->stash_tail->next = e;
-    }
-    else {
-        ctx->stash_head = e;
-    }
-    ctx->stash_tail = e;
-    ctx->stash_bytes += size;
-    ctx->stash_records += records;
-    if (ctx->stash_records > ctx->stash_peak) {
-        ctx->stash_peak = ctx->stash_records;
-    }
-    return 0;
-}
-
-/* The timer's tick, in the engine's thread: every route's held events go
- * to the emitter if nothing older waits in the stash and the emitter takes
- * them; otherwise they stay held for the next tick, or until a filter call
- * fills the route's hold and hands them on itself (to the stash, within
- * its limit, or under the original tag, as any records). */
-static void held_drain(struct kp_ctx *ctx, uint64_t *handed, uint64_t *accepted)
-{
-    struct kp_held *h;
-    size_t r;
-    int ok;
-
-    pthread_mutex_lock(&ctx->hold_lock);
-    for (r = 0; r < ctx->n_routes; r++) {
-        h = &ctx->held[r];
-        if (h->len == 0) {
-            continue;
-        }
-        pthread_mutex_lock(&ctx->stash_lock);
-        ok = !ctx->stash_head && emitter_append(ctx, ctx->route_tags[r], h->data, h->len) == 0;
-        pthread_mutex_unlock(&ctx->stash_lock);
-        if (ok) {
-            *handed += h->records;
-            *accepted += h->records;
-            ctx->held_records -= h->records;
-            h->len = 0;
-            h->records = 0;
-        }
-    }
-    pthread_mutex_unlock(&ctx->hold_lock);
-}
-
 /* Hands the oldest stashed records to the emitter while it takes them;
  * the caller holds stash_lock and runs in the engine's thread. */
 static void stash_drain_locked(struct kp_ctx *ctx, uint64_t accepted[2])
@@ -394,18 +312,9 @@ static void stash_drain(struct flb_config *config, void *data)
     int i;
     (void) config;
 
-    uint64_t handed = 0;
-
     pthread_mutex_lock(&ctx->stash_lock);
     stash_drain_locked(ctx, accepted);
     pthread_mutex_unlock(&ctx->stash_lock);
-    if (ctx->held) {
-        held_drain(ctx, &handed, &accepted[KP_EMIT_EVENT]);
-    }
-    if (handed > 0) {
-        cmt_counter_add(ctx->m.handed, ts, (double) handed, 2,
-                        (char *[]) {name, (char *) emitted_names[KP_EMIT_EVENT]});
-    }
     for (i = 0; i < 2; i++) {
         if (accepted[i] > 0) {
             cmt_counter_add(ctx->m.accepted, ts, (double) accepted[i], 2,
@@ -423,6 +332,7 @@ static int emitter_hand(struct kp_call *c, int kind, flb_sds_t tag,
                         const char *buf, size_t size, size_t records)
 {
     struct kp_ctx *ctx = c->ctx;
+    struct kp_stashed *e;
     int engine_thread = !flb_input_is_threaded(c->i_ins);
     int ret = -1;
 
@@ -447,7 +357,25 @@ static int emitter_hand(struct kp_call *c, int kind, flb_sds_t tag,
         }
     }
     if (ctx->stash_bytes + size <= ctx->emitter_mem_buf_limit &&
-        stash_push_locked(ctx, kind, tag, buf, size, records) == 0) {
+        (e = flb_malloc(sizeof(*e) + size)) != NULL) {
+        e->next = NULL;
+        e->kind = kind;
+        e->tag = tag;
+        e->records = records;
+        e->size = size;
+        memcpy(e->data, buf, size);
+        if (ctx->stash_tail) {
+            ctx->stash_tail->next = e;
+        }
+        else {
+            ctx->stash_head = e;
+        }
+        ctx->stash_tail = e;
+        ctx->stash_bytes += size;
+        ctx->stash_records += records;
+        if (ctx->stash_records > ctx->stash_peak) {
+            ctx->stash_peak = ctx->stash_records;
+        }
         ret = 0;
     }
     else {
@@ -604,58 +532,6 @@ static void group_marker(struct kp_call *c, size_t off, size_t end, int start)
     }
 }
 
-/* Hands route r's held events to the emitter from a filter call; if it
- * cannot take them they stay under the original tag, as in emit_route.
- * The caller holds hold_lock. */
-static void held_hand(struct kp_call *c, size_t r)
-{
-    struct kp_ctx *ctx = c->ctx;
-    struct kp_held *h = &ctx->held[r];
-
-    if (h->len == 0) {
-        return;
-    }
-    if (emitter_hand(c, KP_EMIT_EVENT, ctx->route_tags[r], h->data, h->len, h->records) != 0) {
-        buf_add(&c->out, h->data, h->len);
-    }
-    ctx->held_records -= h->records;
-    h->len = 0;
-    h->records = 0;
-}
-
-/* Adds route r's events to its held ones, handing them all to the emitter
- * once emitter_hold bytes have gathered. Returns -1, holding nothing, when
- * it cannot make room (the caller then hands the events itself). */
-static int hold(struct kp_call *c, size_t r, const char *buf, size_t size, size_t events)
-{
-    struct kp_ctx *ctx = c->ctx;
-    struct kp_held *h = &ctx->held[r];
-    char *grown;
-    size_t cap;
-
-    pthread_mutex_lock(&ctx->hold_lock);
-    if (h->len + size > h->cap) {
-        cap = h->len + size > ctx->emitter_hold ? h->len + size : ctx->emitter_hold;
-        grown = flb_realloc(h->data, cap);
-        if (!grown) {
-            held_hand(c, r);         /* keep the order: older events first */
-            pthread_mutex_unlock(&ctx->hold_lock);
-            return -1;
-        }
-        h->data = grown;
-        h->cap = cap;
-    }
-    memcpy(h->data + h->len, buf, size);
-    h->len += size;
-    h->records += events;
-    ctx->held_records += events;
-    if (h->len >= ctx->emitter_hold) {
-        held_hand(c, r);
-    }
-    pthread_mutex_unlock(&ctx->hold_lock);
-    return 0;
-}
-
 /* Emits one route's items under its tag, inside the open group if any. */
 static void emit_route(struct kp_call *c, size_t r, const uint8_t *data,
                        size_t len, size_t events)
@@ -674,8 +550,7 @@ static void emit_route(struct kp_call *c, size_t r, const uint8_t *data,
             size = tmp.len;
         }
     }
-    if (!(ctx->held && hold(c, r, buf, size, events) == 0) &&
-        emitter_hand(c, KP_EMIT_EVENT, ctx->route_tags[r], buf, size, events) != 0) {
+    if (emitter_hand(c, KP_EMIT_EVENT, ctx->route_tags[r], buf, size, events) != 0) {
         /* the emitter is over its limit and the stash full: keep the
          * events, already transformed, under the original tag rather than
          * lose them */
@@ -1233,17 +1108,10 @@ static void ctx_destroy(struct kp_ctx *ctx)
         ctx->stash_head = e->next;
         flb_free(e);
     }
-    if (ctx->held) {
-        for (r = 0; r < ctx->n_routes; r++) {
-            flb_free(ctx->held[r].data);
-        }
-        flb_free(ctx->held);
-    }
     work_free(&ctx->work);
     kpaudit_transform_free(ctx->t);
     pthread_mutex_destroy(&ctx->work_lock);
     pthread_mutex_destroy(&ctx->stash_lock);
-    pthread_mutex_destroy(&ctx->hold_lock);
     flb_free(ctx);
 }
 
@@ -1264,7 +1132,6 @@ static int cb_kpaudit_init(struct flb_filter_instance *ins,
     ctx->fconfig = config;
     pthread_mutex_init(&ctx->work_lock, NULL);
     pthread_mutex_init(&ctx->stash_lock, NULL);
-    pthread_mutex_init(&ctx->hold_lock, NULL);
 
     if (flb_filter_config_map_set(ins, ctx) == -1) {
         ctx_destroy(ctx);
@@ -1282,13 +1149,6 @@ static int cb_kpaudit_init(struct flb_filter_instance *ins,
     if (!ctx->route_tags) {
         flb_errno();
         goto fail;
-    }
-    if (ctx->tag_prefix && ctx->emitter_hold > 0) {
-        ctx->held = flb_calloc(ctx->n_routes, sizeof(struct kp_held));
-        if (!ctx->held) {
-            flb_errno();
-            goto fail;
-        }
     }
     if (ctx->tag_prefix) {
         for (r = 0; r < ctx->n_routes; r++) {
@@ -1442,11 +1302,6 @@ static int cb_kpaudit_exit(void *data, struct flb_config *config)
                      metric(ctx, m->refused, "event"), metric(ctx, m->handed, "dead_letter"),
                      metric(ctx, m->accepted, "dead_letter"),
                      metric(ctx, m->refused, "dead_letter"), ctx->stash_peak);
-        if (ctx->held_records > 0) {
-            flb_plg_warn(ctx->ins, "Fluent Bit stopped before the timer handed the last "
-                         "re-tagged records to the emitter: %zu held records are lost "
-                         "(raise the service's Grace)", ctx->held_records);
-        }
         if (ctx->stash_records > 0) {
             flb_plg_warn(ctx->ins, "Fluent Bit stopped while its emitter was over its "
                          "memory limit: %zu records waiting for it are lost "
@@ -1513,14 +1368,6 @@ static struct flb_config_map config_map[] = {
      .set_property = FLB_TRUE, .offset = offsetof(struct kp_ctx, emitter_mem_buf_limit),
      .desc =
      "memory limit of the emitter input"
-    },
-    {
-     .type = FLB_CONFIG_MAP_SIZE, .name = "emitter_hold", .def_value = "256K",
-     .set_property = FLB_TRUE, .offset = offsetof(struct kp_ctx, emitter_hold),
-     .desc =
-     "tag_prefix: each route's records wait until this many bytes have "
-     "gathered, or at most 100 ms, and go to the emitter together (0: each "
-     "chunk's records go at once)"
     },
     {0}
 };
