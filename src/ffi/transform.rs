@@ -219,13 +219,7 @@ pub unsafe extern "C" fn kpaudit_transform_key_material_name(
         // SAFETY: per the contract above.
         let name = unsafe { t.as_ref() }.and_then(|t| t.key_material.get(index));
         // SAFETY: per the contract above.
-        match (name, unsafe { len.as_mut() }) {
-            (Some(name), Some(len)) => {
-                *len = name.len();
-                name.as_ptr()
-            }
-            _ => std::ptr::null(),
-        }
+        unsafe { bytes_with_len(name, len) }
     }
 }
 
@@ -246,12 +240,23 @@ pub unsafe extern "C" fn kpaudit_transform_mask(
         // SAFETY: per the contract above.
         let mask = unsafe { t.as_ref() }.and_then(|t| t.mask.as_ref());
         // SAFETY: per the contract above.
-        match (mask, unsafe { len.as_mut() }) {
-            (Some(mask), Some(len)) => {
-                *len = mask.len();
-                mask.as_ptr()
-            }
-            _ => std::ptr::null(),
+        unsafe { bytes_with_len(mask, len) }
+    }
+}
+
+/// `bytes` for a C caller: its pointer, its length written to `*len`; NULL
+/// with `*len` untouched when there are none or `len` is NULL.
+///
+/// # Safety
+///
+/// `len` is NULL or writable.
+unsafe fn bytes_with_len(bytes: Option<&Vec<u8>>, len: *mut usize) -> *const u8 {
+    // SAFETY: per the contract above.
+    match (bytes, unsafe { len.as_mut() }) {
+        (Some(bytes), Some(len)) => {
+            *len = bytes.len();
+            bytes.as_ptr()
         }
+        _ => std::ptr::null(),
     }
 }
