@@ -48,17 +48,22 @@ impl Transform {
         let mut out = Output::new();
         self.transform(event, &mut out)?;
         let (captures, envelope) = self.captures_of(event, &mut out)?;
-        let (action_field, code_field) = if envelope {
-            (Field::InnerAction, Field::InnerReasonCode)
+        let (action_field, code_field, uri_field) = if envelope {
+            (
+                Field::InnerAction,
+                Field::InnerReasonCode,
+                Field::InnerRequestUri,
+            )
         } else {
-            (Field::Action, Field::ReasonCode)
+            (Field::Action, Field::ReasonCode, Field::RequestUri)
         };
         let action = string_of(event, captures[action_field as usize]);
         let status = status_of(event, captures[code_field as usize]);
+        let uri = string_of(event, captures[uri_field as usize]);
         let rules = self.severity_rules();
         let action_rule = action
             .as_deref()
-            .and_then(|a| rules.action_rule(a.as_bytes()));
+            .and_then(|a| rules.action_rule_for(a.as_bytes(), uri.as_deref().map(str::as_bytes)));
         let status_rule =
             status.and_then(|c| rules.status_rule(action.as_deref().map(str::as_bytes), c));
         let decided_by = decided_by(rules.precedence(), action_rule, status_rule);

@@ -175,8 +175,8 @@ pub const HPCS_ACTION_TABLE: &[(&str, Severity)] = &[
     ("hs-crypto.secrets.unsetkeyfordeletion", Severity::Warning),
     ("hs-crypto.policies.write", Severity::Warning),
     ("hs-crypto.instance-policies.write", Severity::Warning),
-    // Critical when the write moves the key to `destroyed`; that depends
-    // on the request's content, which the documentation does not show.
+    // Critical when the write moves the key to `destroyed`: see
+    // `SeverityRules::action_rule_for`.
     ("hs-crypto.managed-keys.write", Severity::Warning),
     ("hs-crypto.mtlscert-cert.read", Severity::Normal),
     ("hs-crypto.mtlscert-cert.list", Severity::Normal),
@@ -259,6 +259,25 @@ pub const HPCS_STATUS_TABLE: &[(u16, Severity)] = &[
 
 /// The prefix of crypto-unit (TKE) actions, on which HPCS rates a 400 critical.
 pub const TKE_PREFIX: &str = "hs-crypto.tke-cryptounit";
+
+/// UKO's write of a managed key, which HPCS's table rates critical when it
+/// moves the key to `destroyed`.
+pub const UKO_KEY_WRITE: &[u8] = b"hs-crypto.managed-keys.write";
+
+/// Whether a request URI (a full URL or a path) is UKO's destroy call,
+/// `POST /api/v4/managed_keys/{id}/destroy`: the only request that moves a
+/// managed key to `destroyed` (updates cannot set the state).
+pub fn destroys_managed_key(request_uri: &[u8]) -> bool {
+    let path = request_uri
+        .split(|&b| b == b'?' || b == b'#')
+        .next()
+        .unwrap_or_default();
+    let path = path.strip_suffix(b"/").unwrap_or(path);
+    let mut segments = path.rsplit(|&b| b == b'/');
+    segments.next() == Some(b"destroy")
+        && segments.next().is_some_and(|id| !id.is_empty())
+        && segments.next() == Some(b"managed_keys")
+}
 
 /// Actions that later releases renamed: (historical, current), Key
 /// Protect's Table 1, all 19 pairs. HPCS has the same pairs under its
@@ -379,6 +398,9 @@ pub enum Origin {
     Hpcs,
     /// HPCS's rule that a 400 on a crypto-unit (TKE) action is critical.
     HpcsTke400,
+    /// HPCS's rule that a UKO `managed-keys.write` that destroys the key
+    /// is critical.
+    HpcsUkoDestroy,
     /// Inferred by analogy for an action no documented table rates.
     Inferred,
     /// The configuration.
@@ -391,6 +413,9 @@ impl Origin {
             Origin::KeyProtect => "Key Protect's documented table",
             Origin::Hpcs => "Hyper Protect Crypto Services' documented table",
             Origin::HpcsTke400 => "HPCS: a 400 on a crypto-unit (TKE) action is critical",
+            Origin::HpcsUkoDestroy => {
+                "HPCS: a UKO managed-keys.write that destroys the key (.../managed_keys/{id}/destroy) is critical"
+            }
             Origin::Inferred => "inferred by analogy (not in IBM's tables)",
             Origin::Configured => "the configuration",
         }
@@ -457,6 +482,29 @@ impl SeverityRules {
         self.actions.get(action).copied()
     }
 
+    /// Whether the severity of `action` also depends on the event's
+    /// `requestData.requestURI` (the caller reads it only then).
+    pub fn reads_request_uri(action: &[u8]) -> bool {
+        action == UKO_KEY_WRITE
+    }
+
+    /// The action's rule for this request: a UKO key write that destroys
+    /// the key is critical, unless the configuration rates the action.
+    pub fn action_rule_for(
+        &self,
+        action: &[u8],
+        request_uri: Option<&[u8]>,
+    ) -> Option<(Severity, Origin)> {
+        match self.action_rule(action) {
+            Some((_, Origin::Hpcs))
+                if action == UKO_KEY_WRITE && request_uri.is_some_and(destroys_managed_key) =>
+            {
+                Some((Severity::Critical, Origin::HpcsUkoDestroy))
+            }
+            rule => rule,
+        }
+    }
+
     pub fn default_severity(&self) -> Severity {
         self.default
     }
@@ -495,9 +543,18 @@ impl SeverityRules {
     }
 
     /// The event's severity. `action` is `None` when the event has no
-    /// string `action`; `status` is `None` when it has no usable reasonCode.
-    pub fn decide(&self, action: Option<&[u8]>, status: Option<u64>) -> Severity {
-        let by_action = action.and_then(|a| self.action(a));
+    /// string `action`; `status` is `None` when it has no usable reasonCode;
+    /// `request_uri` is the event's `requestData.requestURI`, needed only
+    /// where `reads_request_uri(action)`.
+    pub fn decide(
+        &self,
+        action: Option<&[u8]>,
+        status: Option<u64>,
+        request_uri: Option<&[u8]>,
+    ) -> Severity {
+        let by_action = action
+            .and_then(|a| self.action_rule_for(a, request_uri))
+            .map(|(sev, _)| sev);
         let by_status = status.and_then(|s| self.status(action, s));
         match self.precedence {
             Precedence::Highest => by_action
@@ -582,15 +639,15 @@ mod tests {
     fn highest_takes_the_more_severe() {
         let r = rules(Precedence::Highest);
         assert_eq!(
-            r.decide(Some(b"kms.secrets.create"), Some(401)),
+            r.decide(Some(b"kms.secrets.create"), Some(401), None),
             Severity::Critical
         );
         assert_eq!(
-            r.decide(Some(b"kms.secrets.delete"), Some(409)),
+            r.decide(Some(b"kms.secrets.delete"), Some(409), None),
             Severity::Critical
         );
         assert_eq!(
-            r.decide(Some(b"kms.secrets.rotate"), Some(200)),
+            r.decide(Some(b"kms.secrets.rotate"), Some(200), None),
             Severity::Warning
         );
     }
@@ -599,20 +656,20 @@ mod tests {
     fn status_and_action_precedence_are_mirror_images() {
         let s = rules(Precedence::Status);
         assert_eq!(
-            s.decide(Some(b"kms.secrets.delete"), Some(409)),
+            s.decide(Some(b"kms.secrets.delete"), Some(409), None),
             Severity::Warning
         );
         assert_eq!(
-            s.decide(Some(b"kms.secrets.delete"), Some(200)),
+            s.decide(Some(b"kms.secrets.delete"), Some(200), None),
             Severity::Critical
         );
         let a = rules(Precedence::Action);
         assert_eq!(
-            a.decide(Some(b"kms.secrets.create"), Some(401)),
+            a.decide(Some(b"kms.secrets.create"), Some(401), None),
             Severity::Normal
         );
         assert_eq!(
-            a.decide(Some(b"kms.unknown"), Some(401)),
+            a.decide(Some(b"kms.unknown"), Some(401), None),
             Severity::Critical
         );
     }
@@ -654,19 +711,83 @@ mod tests {
     fn a_400_is_critical_on_tke_actions_only() {
         let r = rules(Precedence::Highest);
         assert_eq!(
-            r.decide(Some(b"hs-crypto.tke-cryptounit-admin.add"), Some(400)),
+            r.decide(Some(b"hs-crypto.tke-cryptounit-admin.add"), Some(400), None),
             Severity::Critical
         );
         assert_eq!(
-            r.decide(Some(b"hs-crypto.secrets.read"), Some(400)),
+            r.decide(Some(b"hs-crypto.secrets.read"), Some(400), None),
             Severity::Warning
         );
         assert_eq!(
-            r.decide(Some(b"hs-crypto.secrets.read"), Some(500)),
+            r.decide(Some(b"hs-crypto.secrets.read"), Some(500), None),
             Severity::Critical
         );
         assert_eq!(
-            r.decide(Some(b"kms.secrets.read"), Some(500)),
+            r.decide(Some(b"kms.secrets.read"), Some(500), None),
+            Severity::Normal
+        );
+    }
+
+    #[test]
+    fn a_uko_key_write_that_destroys_the_key_is_critical() {
+        let r = rules(Precedence::Highest);
+        let write = Some(UKO_KEY_WRITE);
+        let destroy: &[u8] =
+            b"https://0b3d.uko.us-south.hs-crypto.appdomain.cloud/api/v4/managed_keys/7f1c/destroy";
+        assert_eq!(
+            r.decide(write, Some(200), Some(destroy)),
+            Severity::Critical
+        );
+        assert_eq!(
+            r.decide(
+                write,
+                Some(200),
+                Some(b"/api/v4/managed_keys/7f1c/destroy/?x=1")
+            ),
+            Severity::Critical
+        );
+        for other in [
+            &b"/api/v4/managed_keys/7f1c/deactivate"[..],
+            b"/api/v4/managed_keys/7f1c",
+            b"/api/v4/managed_keys/destroy",
+            b"/api/v4/managed_keys//destroy",
+            b"/api/v4/vaults/7f1c/destroy",
+            b"/api/v4/managed_keys/7f1c/destroy/versions",
+            b"/api/v4/managed_keys/7f1c?next=/destroy",
+            b"",
+        ] {
+            assert_eq!(r.decide(write, Some(200), Some(other)), Severity::Warning);
+        }
+        assert_eq!(r.decide(write, Some(200), None), Severity::Warning);
+        // Only that action: a destroy URI does not raise another one.
+        assert_eq!(
+            r.decide(
+                Some(b"hs-crypto.managed-keys.read"),
+                Some(200),
+                Some(destroy)
+            ),
+            Severity::Normal
+        );
+        assert_eq!(
+            r.action_rule_for(UKO_KEY_WRITE, Some(destroy)),
+            Some((Severity::Critical, Origin::HpcsUkoDestroy))
+        );
+        // A configured rating of the action wins over the rule.
+        let mut actions = builtin_actions([true, true], true);
+        actions.insert(
+            Box::from(UKO_KEY_WRITE),
+            (Severity::Normal, Origin::Configured),
+        );
+        let configured = SeverityRules::new(
+            actions,
+            builtin_status(),
+            Some(Severity::Critical),
+            [true, true],
+            Severity::Normal,
+            Precedence::Highest,
+        );
+        assert_eq!(
+            configured.decide(write, Some(200), Some(destroy)),
             Severity::Normal
         );
     }

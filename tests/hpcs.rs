@@ -393,3 +393,56 @@ fn services_and_per_service_status_overrides() {
         assert!(e.message().contains(message), "{config}: {}", e.message());
     }
 }
+
+/// UKO's `managed-keys.write` is critical when it moves the key to
+/// `destroyed`: the request is `POST .../api/v4/managed_keys/{id}/destroy`.
+#[test]
+fn a_uko_key_write_that_destroys_the_key_is_critical() {
+    let write = |uri: &str| {
+        format!(
+            r#"{{"action":"hs-crypto.managed-keys.write","reason":{{"reasonCode":200}},"requestData":{{"requestURI":"{uri}"}},"logSourceCRN":"crn:v1:bluemix:public:hs-crypto:us-south:a/1:2::"}}"#
+        )
+    };
+    let host = "https://0b3d.uko.us-south.hs-crypto.appdomain.cloud";
+    let destroy = write(&format!("{host}/api/v4/managed_keys/7f1c/destroy"));
+    let done = run(&destroy);
+    assert_eq!(done.severity, Critical);
+    assert!(
+        done.json.contains(r#""severity":"critical""#),
+        "{}",
+        done.json
+    );
+    assert_eq!(done.route, "us-south");
+    // A JSON escape in the URI is read as what it means.
+    assert_eq!(
+        run(&write(r"\/api\/v4\/managed_keys\/7f1c\/destroy")).severity,
+        Critical
+    );
+    for other in [
+        "/api/v4/managed_keys/7f1c/deactivate",
+        "/api/v4/managed_keys/7f1c",
+    ] {
+        assert_eq!(
+            run(&write(&format!("{host}{other}"))).severity,
+            Warning,
+            "{other}"
+        );
+    }
+    // The same event inside an ingestion envelope.
+    let envelope = format!(
+        r#"{{"payload":{destroy},"logSourceCRN":"crn:v1:bluemix:public:hs-crypto:eu-de:a/1:2::"}}"#
+    );
+    assert_eq!(run(&envelope).severity, Critical);
+    // A configured rating of the action wins; without HPCS it is no known action.
+    let configured =
+        transform(r#"{"severity":{"actions":{"hs-crypto.managed-keys.write":"normal"}}}"#);
+    assert_eq!(run_with(&configured, &destroy).unwrap().severity, Normal);
+    let kp_only = transform(r#"{"services":["kms"]}"#);
+    assert_eq!(run_with(&kp_only, &destroy).unwrap().severity, Normal);
+    // `explain` names the rule.
+    let why = transform("").explain(destroy.as_bytes()).unwrap();
+    assert_eq!(
+        why.action_rule,
+        Some((Critical, kpaudit::severity::Origin::HpcsUkoDestroy))
+    );
+}

@@ -149,6 +149,20 @@ fn status_codes_as_integers_of_any_width_or_digit_strings() {
 }
 
 #[test]
+fn a_uko_destroy_is_critical_through_both_paths() {
+    let t = defaults();
+    let event = |uri: &str| {
+        json!({"action": "hs-crypto.managed-keys.write", "reason": {"reasonCode": 200},
+               "requestData": {"requestURI": uri}})
+        .to_string()
+    };
+    let destroy = both_paths(&t, &event("/api/v4/managed_keys/7f1c/destroy"));
+    assert_eq!(destroy["severity"], "critical");
+    let update = both_paths(&t, &event("/api/v4/managed_keys/7f1c"));
+    assert_eq!(update["severity"], "warning");
+}
+
+#[test]
 fn severity_and_route_field_replace_the_first_member_and_drop_later_ones() {
     let t = Transform::from_json(br#"{"route":{"field":"_route"}}"#).unwrap();
     let record = json!({"severity": [1, 2], "_route": {"x": 1}, "logSourceCRN": "crn:v1:bluemix:public:kms:eu-de:a/1:i::"});

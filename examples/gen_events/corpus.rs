@@ -570,10 +570,21 @@ fn write_service_event(
 
     out.push_str(",\"requestData\":{\"requestURI\":\"https://");
     write_host(out, host, private_host, region, instance);
-    out.push_str("/api/v2/keys/");
-    push_uuid(out, key_id);
-    out.push_str("?action=");
-    push_escaped(out, action.rsplit('.').next().unwrap_or(action));
+    if let Some(verb) = action.strip_prefix("hs-crypto.managed-keys.") {
+        // UKO's API; a write is an update or a state change, the destroy
+        // among them (chosen from the key's id, so the stream of random
+        // numbers, and the rest of the corpus, stay as they were).
+        out.push_str("/api/v4/managed_keys/");
+        push_uuid(out, key_id);
+        if verb == "write" {
+            out.push_str(["", "/activate", "/deactivate", "/destroy"][(key_id & 3) as usize]);
+        }
+    } else {
+        out.push_str("/api/v2/keys/");
+        push_uuid(out, key_id);
+        out.push_str("?action=");
+        push_escaped(out, action.rsplit('.').next().unwrap_or(action));
+    }
     out.push_str("\",\"");
     out.push_str(instance_key);
     out.push_str("\":\"");

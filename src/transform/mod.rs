@@ -375,15 +375,28 @@ impl Transform {
         unescaped: &mut [Vec<u8>; 3],
     ) -> (Severity, usize) {
         let [action_buf, code_buf, route_buf] = unescaped;
-        let (action, code) = if envelope {
-            (Field::InnerAction, Field::InnerReasonCode)
+        let (action, code, uri) = if envelope {
+            (
+                Field::InnerAction,
+                Field::InnerReasonCode,
+                Field::InnerRequestUri,
+            )
         } else {
-            (Field::Action, Field::ReasonCode)
+            (Field::Action, Field::ReasonCode, Field::RequestUri)
         };
         let action = text(event, captures[action as usize], action_buf);
         let status = status_code(event, captures[code as usize], code_buf);
+        // The URI is read (into the route's buffer, before the route needs
+        // it) only for the one action whose severity depends on it.
+        let severity = match action {
+            Some(a) if SeverityRules::reads_request_uri(a) => {
+                let uri = text(event, captures[uri as usize], route_buf);
+                self.severity.decide(action, status, uri)
+            }
+            _ => self.severity.decide(action, status, None),
+        };
         let route = route_of_captures(&self.routes, event, captures, envelope, route_buf);
-        (self.severity.decide(action, status), route)
+        (severity, route)
     }
 }
 

@@ -155,7 +155,22 @@ fn action_severity(action: &str) -> Option<Severity> {
 
 fn severity(obj: &Map<String, Value>) -> Severity {
     let action_name = obj.get("action").and_then(Value::as_str);
-    let action = action_name.and_then(action_severity);
+    let mut action = action_name.and_then(action_severity);
+    // UKO's destroy call: `.../managed_keys/{id}/destroy`, query aside.
+    let uri = obj
+        .get("requestData")
+        .and_then(|r| r.get("requestURI"))
+        .and_then(Value::as_str);
+    if action_name == Some("hs-crypto.managed-keys.write") {
+        let path = uri.map(|u| u.split(['?', '#']).next().unwrap());
+        let path = path.map(|p| p.strip_suffix('/').unwrap_or(p));
+        let parts: Vec<&str> = path.map(|p| p.split('/').collect()).unwrap_or_default();
+        if let [.., "managed_keys", id, "destroy"] = parts[..] {
+            if !id.is_empty() {
+                action = Some(Severity::Critical);
+            }
+        }
+    }
     let code = obj
         .get("reason")
         .and_then(|r| r.get("reasonCode"))
