@@ -5,7 +5,11 @@ package kpaudit
 */
 import "C"
 
-import "runtime"
+import (
+	"runtime"
+	"strconv"
+	"strings"
+)
 
 // KeyMaterial says which member names a transform strips as key material,
 // and how. A host applies it to what it carries beside the event and the
@@ -75,6 +79,64 @@ func (k *KeyMaterial) Is(name string) bool {
 // is false in remove mode, where the whole member goes.
 func (k *KeyMaterial) Mask() (mask string, ok bool) {
 	return k.mask, k.masked
+}
+
+// InText reports whether s holds a key-material member name the way JSON
+// text writes one: in double quotes and followed by a colon ("payload":),
+// also when escaped once as JSON inside a JSON string (\"payload\":) or
+// spelled with \u escapes. A host removes such a string when it carries it
+// beside the event (an attribute or metadata value holding a copy of the
+// raw event), since stripping only member names would pass the text inside
+// it on unscanned. It looks rather than parses, so it also finds the name
+// in text that is cut short or is not JSON; a name merely quoted in prose
+// ("the "iv" member") has no colon and does not count.
+func (k *KeyMaterial) InText(s string) bool {
+	for i := strings.IndexByte(s, '"'); i >= 0; {
+		rest := s[i+1:]
+		j := strings.IndexByte(rest, '"')
+		if j < 0 {
+			return false
+		}
+		if k.Is(quotedName(rest[:j])) && strings.HasPrefix(strings.TrimLeft(rest[j+1:], " \t\r\n"), ":") {
+			return true
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// quotedName is the name between two quotes: without the backslash that
+// escapes the closing quote in escaped JSON, and with JSON's escapes
+// resolved; text that is not a well-formed name is returned as it is.
+func quotedName(tok string) string {
+	tok = strings.TrimRight(tok, "\\")
+	if strings.IndexByte(tok, '\\') < 0 {
+		return tok
+	}
+	var b strings.Builder
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		if c != '\\' {
+			b.WriteByte(c)
+			continue
+		}
+		// \uXXXX (also \\uXXXX, escaped once more), or one escaped byte.
+		for i+1 < len(tok) && tok[i+1] == '\\' {
+			i++
+		}
+		if i+5 < len(tok) && tok[i+1] == 'u' {
+			if r, err := strconv.ParseUint(tok[i+2:i+6], 16, 16); err == nil {
+				b.WriteRune(rune(r))
+				i += 5
+				continue
+			}
+		}
+		if i+1 < len(tok) {
+			i++
+			b.WriteByte(tok[i])
+		}
+	}
+	return b.String()
 }
 
 // equalFoldASCII compares lower (already lower-cased) with s ignoring ASCII

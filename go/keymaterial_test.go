@@ -127,3 +127,50 @@ func ExampleKeyMaterial() {
 	fmt.Println(metadata)
 	// Output: map[source:kp-raw]
 }
+
+// InText finds a key-material member name in text: a copy of the raw
+// event, the same escaped once as JSON inside a JSON string, or spelled
+// with \u escapes; and not a name that is unquoted, without its colon,
+// longer, or only similar.
+func TestKeyMaterialInText(t *testing.T) {
+	tr, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	k := tr.KeyMaterial()
+	raw := `{"action":"kms.secrets.wrap","requestData":{"Payload":"c2VjcmV0"}}`
+	escaped, _ := json.Marshal(raw) // "{\"action\": ... \"Payload\": ...}"
+	twice, _ := json.Marshal(string(escaped))
+	for _, s := range []string{
+		raw,
+		string(escaped),
+		string(twice),
+		raw[:len(raw)-8], // a cut line
+		`{"a":1,"encryptedNonce":"x"}`,
+		`{"pay\u006coad":"x"}`,
+		`{\"\u0069v\":\"x\"}`,
+		`{ "iv" :1}`,
+	} {
+		if !k.InText(s) {
+			t.Errorf("InText(%q) = false", s)
+		}
+	}
+	for _, s := range []string{
+		"",
+		"/var/log/kp/events.ndjson",
+		`{"action":"kms.secrets.wrap","requestData":{"keyVersion":{"id":"x"}}}`,
+		`payload=x iv=y`,
+		`{"payloads":"x","ivy":"y","p\u00e1yload":"z"}`,
+		`"`,
+		`"\`,
+		`"\u00"`,
+		`{"a":"payload"}`,
+		`x "IV" y`,
+		`the "payload" member: missing`,
+	} {
+		if k.InText(s) {
+			t.Errorf("InText(%q) = true", s)
+		}
+	}
+}

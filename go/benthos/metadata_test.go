@@ -3,6 +3,7 @@ package benthos
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -173,5 +174,58 @@ func TestMetadataOfFailedMessages(t *testing.T) {
 	})
 	if content(t, m) != `{"action":"kms.secrets.wrap","severity":"normal"}` {
 		t.Errorf("content %s", content(t, m))
+	}
+}
+
+// Metadata text holding a copy of the raw event (an input that keeps the
+// request body in a header, an earlier processor that saved the line) goes
+// whole, or is masked: at the top, in maps, in lists.
+func TestMetadataTextHoldingKeyMaterial(t *testing.T) {
+	raw := `{"action":"kms.secrets.wrap","requestData":{"Payload":"` + mark + `"}}`
+	escaped := strings.ReplaceAll(raw, `"`, `\"`)
+	for _, tc := range []struct{ config, mask string }{
+		{"{}", ""},
+		{`config: {redact: {mode: mask, mask: "***"}}`, "***"},
+	} {
+		p, err := fromYAML(t, tc.config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := service.NewMessage([]byte(`{"action":"kms.secrets.wrap"}`))
+		m.MetaSet("original", raw)
+		m.MetaSetMut("raw_bytes", []byte(raw))
+		m.MetaSet("note", `say "hi"`)
+		list := []any{"plain", escaped, map[string]any{"body": raw, "id": "1"}}
+		m.MetaSetMut("saved", list)
+		out := run2(t, p, m)
+		_ = out.MetaWalkMut(func(k string, v any) error {
+			if strings.Contains(fmtValue(v), mark) {
+				t.Errorf("%q: metadata %s holds key material: %v", tc.config, k, v)
+			}
+			return nil
+		})
+		for _, k := range []string{"original", "raw_bytes"} {
+			v, ok := out.MetaGetMut(k)
+			if ok != (tc.mask != "") || (ok && v != tc.mask) {
+				t.Errorf("%q: metadata %s = %v", tc.config, k, v)
+			}
+		}
+		if meta(out, "note") != `say "hi"` {
+			t.Errorf("%q: note = %q", tc.config, meta(out, "note"))
+		}
+		saved, _ := out.MetaGetMut("saved")
+		want := `[plain map[id:1]]`
+		if tc.mask != "" {
+			want = `[plain *** map[body:*** id:1]]`
+		}
+		if got := fmt.Sprint(saved); got != want {
+			t.Errorf("%q: saved = %s, want %s", tc.config, got, want)
+		}
+		if list[1] != escaped {
+			t.Errorf("%q: the list was changed in place", tc.config)
+		}
+		if got := meta(out, MetaRedacted); got != "4" {
+			t.Errorf("%q: %s = %s, want 4", tc.config, MetaRedacted, got)
+		}
 	}
 }

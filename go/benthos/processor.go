@@ -210,7 +210,7 @@ func (p *processor) scrubMeta(msg *service.Message) (n int) {
 	}
 	var changes []change
 	_ = msg.MetaWalkMut(func(k string, v any) error {
-		if p.keyMaterial.Is(k) {
+		if p.keyMaterial.Is(k) || p.textHoldsKeyMaterial(v) {
 			changes = append(changes, change{k, p.mask, !p.masked})
 			n++
 			return nil
@@ -231,16 +231,29 @@ func (p *processor) scrubMeta(msg *service.Message) (n int) {
 	return n
 }
 
-// stripValue is v without its key-material members at any depth, and how
-// many there were. A changed map or slice is a copy: metadata values may
-// be shared with other messages.
+// textHoldsKeyMaterial says whether v is text (a string or bytes) holding
+// a key-material member name, such as a copy of the raw event: it goes
+// whole, as a key-material member does (KeyMaterial.InText).
+func (p *processor) textHoldsKeyMaterial(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return p.keyMaterial.InText(v)
+	case []byte:
+		return p.keyMaterial.InText(string(v))
+	}
+	return false
+}
+
+// stripValue is v without its key-material members at any depth, nor the
+// text that holds key material, and how many there were. A changed map or
+// slice is a copy: metadata values may be shared with other messages.
 func (p *processor) stripValue(v any) (any, int) {
 	switch v := v.(type) {
 	case map[string]any:
 		var out map[string]any
 		n := 0
 		for k, e := range v {
-			if p.keyMaterial.Is(k) {
+			if p.keyMaterial.Is(k) || p.textHoldsKeyMaterial(e) {
 				n++
 				continue
 			}
@@ -262,7 +275,7 @@ func (p *processor) stripValue(v any) (any, int) {
 			if _, done := out[k]; done {
 				continue
 			}
-			if p.keyMaterial.Is(k) {
+			if p.keyMaterial.Is(k) || p.textHoldsKeyMaterial(e) {
 				if p.masked {
 					out[k] = p.mask
 				}
@@ -272,16 +285,22 @@ func (p *processor) stripValue(v any) (any, int) {
 		}
 		return out, n
 	case []any:
-		var out []any
+		var out []any // a copy, from the first element that changes
 		n := 0
 		for i, e := range v {
-			if ne, c := p.stripValue(e); c > 0 {
-				if out == nil {
-					out = append([]any(nil), v...)
-				}
-				out[i] = ne
-				n += c
+			ne, c, keep := e, 0, true
+			if p.textHoldsKeyMaterial(e) {
+				ne, c, keep = p.mask, 1, p.masked
+			} else {
+				ne, c = p.stripValue(e)
 			}
+			if c > 0 && out == nil {
+				out = append(make([]any, 0, len(v)), v[:i]...)
+			}
+			if out != nil && keep {
+				out = append(out, ne)
+			}
+			n += c
 		}
 		if n == 0 {
 			return v, 0

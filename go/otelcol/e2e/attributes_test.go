@@ -12,10 +12,10 @@ import (
 	"time"
 )
 
-// examples/files.yaml with the setting operators commonly add to filelog:
-// a json_parser operator, which parses each line into the record's
-// attributes beside the body. The attributes must lose their key material
-// as the body does.
+// examples/files.yaml with settings operators commonly add to filelog: a
+// copy of the raw line kept in an attribute, and a json_parser operator,
+// which parses each line into the record's attributes beside the body. The
+// attributes must lose their key material as the body does.
 func TestFilePipelineWithJSONParserAttributes(t *testing.T) {
 	const events = 500
 	root := repoRoot(t)
@@ -45,7 +45,8 @@ func TestFilePipelineWithJSONParserAttributes(t *testing.T) {
 		t.Fatalf("examples/files.yaml no longer has %q", anchor)
 	}
 	config := strings.Replace(string(example), anchor,
-		anchor+"    operators:\n      - type: json_parser\n        on_error: send_quiet\n", 1)
+		anchor+"    operators:\n      - type: copy\n        from: body\n        to: attributes.original\n        on_error: send_quiet\n"+
+			"      - type: json_parser\n        on_error: send_quiet\n", 1)
 	configPath := filepath.Join(dir, "files-json-parser.yaml")
 	if err := os.WriteFile(configPath, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
@@ -79,10 +80,13 @@ func TestFilePipelineWithJSONParserAttributes(t *testing.T) {
 	if !complete {
 		t.Fatalf("the outputs hold %d records of %d lines:\n%s", len(records()), events, logTail(logPath))
 	}
-	parsed := 0
+	parsed, originals := 0, 0
 	for _, a := range records() {
 		if _, ok := a["action"]; ok {
 			parsed++
+		}
+		if _, ok := a["original"]; ok {
+			originals++
 		}
 		if found := keyMaterialIn(a); found != "" {
 			t.Fatalf("a record's attributes hold key-material member %q: %v", found, a)
@@ -91,5 +95,9 @@ func TestFilePipelineWithJSONParserAttributes(t *testing.T) {
 	if parsed < events*9/10 {
 		t.Fatalf("only %d records have parsed attributes: the json_parser did not run", parsed)
 	}
-	t.Logf("%d records, %d with the event parsed into attributes, none with key material (%d events held some)", len(records()), parsed, planted)
+	// The lines without key material keep their copy: the operator ran.
+	if originals < (events-planted)*9/10 || originals > events-planted {
+		t.Fatalf("%d records keep the raw line's copy; %d lines had no key material", originals, events-planted)
+	}
+	t.Logf("%d records, %d with the event parsed into attributes, %d with the line's copy, none with key material (%d events held some)", len(records()), parsed, originals, planted)
 }

@@ -207,6 +207,12 @@ func keyMaterialIn(v any) string {
 				return found
 			}
 		}
+	case string:
+		// Text holding JSON (a copy of a line) is looked into too.
+		var parsed any
+		if t := strings.TrimSpace(v); t != "" && (t[0] == '{' || t[0] == '[') && json.Unmarshal([]byte(t), &parsed) == nil {
+			return keyMaterialIn(parsed)
+		}
 	}
 	return ""
 }

@@ -2,6 +2,8 @@ package kpauditprocessor
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/client"
@@ -162,6 +164,87 @@ func TestClientMetadataLosesKeyMaterial(t *testing.T) {
 			}
 			if got := counterValue(t, h, metricRedacted, nil); got != 2 {
 				t.Errorf("%s = %d, want 2", metricRedacted, got)
+			}
+		})
+	}
+}
+
+// Text that holds a copy of the raw event (an operator that copies the
+// line into an attribute, a header holding a request body) is not passed
+// on: a string or bytes value holding a key-material member name is
+// removed whole, or masked, wherever it is.
+func TestAttributeTextHoldingKeyMaterial(t *testing.T) {
+	raw := `{"action":"kms.secrets.wrap","requestData":{"Payload":"` + mark + `"}}`
+	escaped := strings.ReplaceAll(raw, `"`, `\"`)
+	for _, tc := range []struct {
+		name, config, mask string
+	}{
+		{"remove", "", ""},
+		{"mask", `{"redact":{"mode":"mask","mask":"***"}}`, "***"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := defaultConfig()
+			cfg.Config = tc.config
+			h := newHarness(t, cfg)
+			ld := logsOf(t, `{"action":"kms.secrets.wrap"}`)
+			rl := ld.ResourceLogs().At(0)
+			rl.Resource().Attributes().PutStr("original", raw)
+			attrs := rl.ScopeLogs().At(0).LogRecords().At(0).Attributes()
+			attrs.PutStr("log.record.original", raw)
+			attrs.PutStr("note", `say "hi" to "iv2"`)
+			attrs.PutEmptyBytes("raw.bytes").FromRaw([]byte(raw))
+			if err := attrs.PutEmptyMap("http").FromRaw(map[string]any{"body": escaped, "status": 200}); err != nil {
+				t.Fatal(err)
+			}
+			if err := attrs.PutEmptySlice("lines").FromRaw([]any{"plain", raw, []any{escaped}}); err != nil {
+				t.Fatal(err)
+			}
+			ctx := client.NewContext(context.Background(), client.Info{Metadata: client.NewMetadata(map[string][]string{
+				"x-original": {"ok", raw}, "x-id": {"r1"},
+			})})
+			if err := h.proc.ConsumeLogs(ctx, ld); err != nil {
+				t.Fatal(err)
+			}
+			h.noMark(t)
+			out := h.sink.AllLogs()[0]
+			got := out.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw()
+			want := map[string]any{
+				"note":  `say "hi" to "iv2"`,
+				"http":  map[string]any{"status": int64(200)},
+				"lines": []any{"plain", []any{}},
+			}
+			if tc.mask != "" {
+				for _, k := range []string{"log.record.original", "raw.bytes"} {
+					want[k] = tc.mask
+				}
+				want["http"].(map[string]any)["body"] = tc.mask
+				want["lines"] = []any{"plain", tc.mask, []any{tc.mask}}
+			}
+			for k, v := range want {
+				if fmt.Sprint(got[k]) != fmt.Sprint(v) {
+					t.Errorf("attribute %s = %v, want %v", k, got[k], v)
+				}
+			}
+			for k := range got {
+				if _, ok := want[k]; !ok && !strings.HasPrefix(k, "kpaudit.") {
+					t.Errorf("attribute %s = %v is left", k, got[k])
+				}
+			}
+			res := out.ResourceLogs().At(0).Resource().Attributes().AsRaw()
+			if v, ok := res["original"]; ok != (tc.mask != "") || (ok && v != tc.mask) {
+				t.Errorf("resource attribute original = %v", v)
+			}
+			md := client.FromContext(h.sink.Contexts()[0]).Metadata
+			if v := md.Get("x-original"); (tc.mask == "" && v != nil) || (tc.mask != "" && (len(v) != 1 || v[0] != tc.mask)) {
+				t.Errorf("metadata x-original = %q", v)
+			}
+			if v := md.Get("x-id"); len(v) != 1 || v[0] != "r1" {
+				t.Errorf("metadata x-id = %q", v)
+			}
+			// Record: the original, the bytes, http.body, two in lines;
+			// the resource's original; the metadata entry.
+			if got := counterValue(t, h, metricRedacted, nil); got != 7 {
+				t.Errorf("%s = %d, want 7", metricRedacted, got)
 			}
 		})
 	}

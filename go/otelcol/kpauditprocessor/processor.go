@@ -1,6 +1,7 @@
 package kpauditprocessor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -340,12 +341,15 @@ func (p *kpProcessor) release(sc *batchScratch) {
 
 // stripMap removes the key-material members of m at any depth (in maps
 // nested in it and in the maps of its slices), or in mask mode replaces
-// their values with the mask, as the library does in a body. It returns
-// how many it stripped, and writes to m only when there is one.
+// their values with the mask, as the library does in a body. A string or
+// bytes value that holds a key-material member name (a copy of the raw
+// event, say) goes the same way, whole: it is text the library never
+// scans. It returns how many it stripped, and writes to m only when there
+// is one.
 func (p *kpProcessor) stripMap(m pcommon.Map) int {
 	found := false
 	for k, v := range m.All() {
-		if p.keyMaterialKey(k) || v.Type() == pcommon.ValueTypeMap || v.Type() == pcommon.ValueTypeSlice {
+		if p.keyMaterialKey(k) || mayHold(v) {
 			found = true
 			break
 		}
@@ -355,7 +359,7 @@ func (p *kpProcessor) stripMap(m pcommon.Map) int {
 	}
 	n := 0
 	m.RemoveIf(func(k string, v pcommon.Value) bool {
-		if p.keyMaterialKey(k) {
+		if p.keyMaterialKey(k) || p.textHoldsKeyMaterial(v) {
 			n++
 			if p.masked {
 				v.SetStr(p.mask)
@@ -367,6 +371,32 @@ func (p *kpProcessor) stripMap(m pcommon.Map) int {
 		return false
 	})
 	return n
+}
+
+// mayHold says whether v may hold key material below its own name: a map
+// or slice, or text with a quote in it.
+func mayHold(v pcommon.Value) bool {
+	switch v.Type() {
+	case pcommon.ValueTypeMap, pcommon.ValueTypeSlice:
+		return true
+	case pcommon.ValueTypeStr:
+		return strings.IndexByte(v.Str(), '"') >= 0
+	case pcommon.ValueTypeBytes:
+		return bytes.IndexByte(v.Bytes().AsRaw(), '"') >= 0
+	}
+	return false
+}
+
+// textHoldsKeyMaterial says whether v is a string or bytes value holding a
+// key-material member name (KeyMaterial.InText).
+func (p *kpProcessor) textHoldsKeyMaterial(v pcommon.Value) bool {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		return p.keyMaterial.InText(v.Str())
+	case pcommon.ValueTypeBytes:
+		return p.keyMaterial.InText(string(v.Bytes().AsRaw()))
+	}
+	return false
 }
 
 // keyMaterialKey says whether an attribute (or client metadata) key names
@@ -391,9 +421,18 @@ func (p *kpProcessor) stripValue(v pcommon.Value) int {
 		return p.stripMap(v.Map())
 	case pcommon.ValueTypeSlice:
 		n := 0
-		for _, e := range v.Slice().All() {
+		v.Slice().RemoveIf(func(e pcommon.Value) bool {
+			if p.textHoldsKeyMaterial(e) {
+				n++
+				if p.masked {
+					e.SetStr(p.mask)
+					return false
+				}
+				return true
+			}
 			n += p.stripValue(e)
-		}
+			return false
+		})
 		return n
 	}
 	return 0
@@ -410,7 +449,7 @@ func (p *kpProcessor) stripClientMetadata(ctx context.Context) (context.Context,
 	info := client.FromContext(ctx)
 	n := 0
 	for k := range info.Metadata.Keys() {
-		if p.keyMaterialKey(k) {
+		if p.keyMaterialMetadata(k, info.Metadata.Get(k)) {
 			n++
 		}
 	}
@@ -419,14 +458,28 @@ func (p *kpProcessor) stripClientMetadata(ctx context.Context) (context.Context,
 	}
 	md := map[string][]string{}
 	for k := range info.Metadata.Keys() {
-		switch {
-		case !p.keyMaterialKey(k):
-			md[k] = info.Metadata.Get(k)
+		switch vs := info.Metadata.Get(k); {
+		case !p.keyMaterialMetadata(k, vs):
+			md[k] = vs
 		case p.masked:
 			md[k] = []string{p.mask}
 		}
 	}
 	return client.NewContext(ctx, client.Info{Addr: info.Addr, Auth: info.Auth, Metadata: client.NewMetadata(md)}), n
+}
+
+// keyMaterialMetadata says whether a client metadata entry is key
+// material: by its key, or a value holding a key-material member name.
+func (p *kpProcessor) keyMaterialMetadata(k string, values []string) bool {
+	if p.keyMaterialKey(k) {
+		return true
+	}
+	for _, v := range values {
+		if p.keyMaterial.InText(v) {
+			return true
+		}
+	}
+	return false
 }
 
 // strippedNext is the next consumer, handed the processed data with the
