@@ -89,7 +89,8 @@ func (k *KeyMaterial) Mask() (mask string, ok bool) {
 // raw event), since stripping only member names would pass the text inside
 // it on unscanned. It looks rather than parses, so it also finds the name
 // in text that is cut short or is not JSON; a name merely quoted in prose
-// ("the "iv" member") has no colon and does not count.
+// ("the "iv" member") has no colon and does not count. It is the test the
+// library applies to string values and names inside an event.
 func (k *KeyMaterial) InText(s string) bool {
 	for i := strings.IndexByte(s, '"'); i >= 0; {
 		rest := s[i+1:]
@@ -97,12 +98,29 @@ func (k *KeyMaterial) InText(s string) bool {
 		if j < 0 {
 			return false
 		}
-		if k.Is(quotedName(rest[:j])) && strings.HasPrefix(strings.TrimLeft(rest[j+1:], " \t\r\n"), ":") {
+		if followedByColon(rest[j+1:]) && k.Is(quotedName(rest[:j])) {
 			return true
 		}
 		i += 1 + j
 	}
 	return false
+}
+
+// followedByColon says whether a colon comes next, past whitespace (raw,
+// or escaped once: \n, \r, \t).
+func followedByColon(rest string) bool {
+	for {
+		switch {
+		case rest == "":
+			return false
+		case rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\r' || rest[0] == '\n':
+			rest = rest[1:]
+		case len(rest) >= 2 && rest[0] == '\\' && (rest[1] == 'n' || rest[1] == 'r' || rest[1] == 't'):
+			rest = rest[2:]
+		default:
+			return rest[0] == ':'
+		}
+	}
 }
 
 // quotedName is the name between two quotes: without the backslash that

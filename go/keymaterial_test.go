@@ -174,3 +174,34 @@ func TestKeyMaterialInText(t *testing.T) {
 		}
 	}
 }
+
+// InText is the test the library applies to a string value: the transform
+// nulls exactly the values InText reports.
+func TestKeyMaterialInTextAgreesWithTheTransform(t *testing.T) {
+	tr, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	k := tr.KeyMaterial()
+	texts := []string{
+		`{"payload":"x"}`, `{\"iv\":1}`, `{\\\"iv\\\" : 1}`, `{"pay\u006coad":1}`, `{\"\\u0069v\":1}`,
+		"{\n \"iv\"\t:1}", `{\"iv\"\n:1}`, `{"PLAINTEXT":"cut`, `{ "iv" :1}`,
+		``, `the "iv" member`, `{"a":"payload"}`, `{"payloads":1}`, `"`, `"\u00":1`, `{"ivy":2}`,
+		`x"aad"y:`, `"aad"  ,:`, `"nonce"\x:`,
+	}
+	for _, s := range texts {
+		event, _ := json.Marshal(map[string]any{"action": "kms.secrets.wrap", "note": s})
+		res, err := tr.Process(event)
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		var out map[string]any
+		if err := json.Unmarshal(res.Event, &out); err != nil {
+			t.Fatal(err)
+		}
+		if nulled := out["note"] == nil; nulled != k.InText(s) {
+			t.Errorf("%q: the transform nulls it: %v, InText: %v", s, nulled, k.InText(s))
+		}
+	}
+}

@@ -252,7 +252,8 @@ impl<'de> Visitor<'de> for Walk<'_> {
         while let Some(name) = map.next_key::<String>()? {
             let mut path = self.path.clone();
             push_name(&mut path, &name);
-            let key_material = self.t.is_key_material(name.as_bytes());
+            let key_material = self.t.is_key_material(name.as_bytes())
+                || self.t.holds_key_material_text(name.as_bytes());
             let envelope_candidate = self.top_level
                 && !envelope_seen
                 && self.t.unwraps_envelopes()
@@ -314,7 +315,10 @@ impl<'de> Visitor<'de> for Walk<'_> {
         }
     }
 
-    fn visit_str<E>(self, _: &str) -> Result<Seen, E> {
+    fn visit_str<E>(self, v: &str) -> Result<Seen, E> {
+        if self.t.holds_key_material_text(v.as_bytes()) {
+            self.paths.push(self.path);
+        }
         Ok(Seen {
             is_string: true,
             string_action: false,

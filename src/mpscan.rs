@@ -298,18 +298,21 @@ impl Scanner<'_, '_> {
         }
     }
 
-    #[inline]
-    fn string(&self, header: usize, len: usize) -> Result<(usize, usize), Fault> {
+    /// A string's body, validated, and whether it holds a double quote
+    /// (then it may hold JSON text, see `holds_text`).
+    #[inline(always)]
+    fn string(&self, header: usize, len: usize) -> Result<(usize, usize, bool), Fault> {
         let (start, end) = self.body(header, len)?;
         let bytes = &self.input[start..end];
         // Most strings are ASCII, which a word-at-a-time check confirms for
-        // less than the full UTF-8 check costs.
-        if !swar::is_ascii(bytes) {
+        // less than the full UTF-8 check costs; the same loads find quotes.
+        let text = swar::text(bytes);
+        if !text.ascii {
             if let Err(e) = std::str::from_utf8(bytes) {
                 return Err(Fault::at(FaultKind::Utf8, start + e.valid_up_to()));
             }
         }
-        Ok((start, end))
+        Ok((start, end, text.quote))
     }
 
     fn run(&mut self) -> Result<(), Fault> {
@@ -354,24 +357,28 @@ impl Scanner<'_, '_> {
     fn member_name(&mut self) -> Result<(), Fault> {
         let key_start = self.pos;
         let (head, header) = self.head()?;
-        let (name, end) = match head {
+        let (name, end, quote) = match head {
             Head::Str { len } => {
-                let (start, end) = self.string(header, len)?;
-                (Some(&self.input[start..end]), end)
+                let (start, end, quote) = self.string(header, len)?;
+                (Some(&self.input[start..end]), end, quote)
             }
             Head::Bin { len } => {
                 let (start, end) = self.body(header, len)?;
-                (Some(&self.input[start..end]), end)
+                let name = &self.input[start..end];
+                (Some(name), end, name.contains(&b'"'))
             }
-            Head::Ext { len } => (None, self.body(header, len)?.1),
+            Head::Ext { len } => (None, self.body(header, len)?.1, false),
             Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber => {
-                (None, key_start + header)
+                (None, key_start + header, false)
             }
             Head::Array { .. } | Head::Map { .. } => {
                 return Err(Fault::at(FaultKind::KeyIsContainer, key_start));
             }
         };
         self.pos = end;
+        // A name that holds JSON text with key material (only a name with a
+        // quote can) goes whole, whatever the filter says of it.
+        let drop = quote && name.is_some_and(|n| name_holds_text(self.plan, n));
         // A name the filter turns away is acted on as a non-string key is: kept.
         let name = name.filter(|n| self.plan.names.kinds(n) != 0);
         let frame = self.cur;
@@ -391,7 +398,11 @@ impl Scanner<'_, '_> {
         if frame.inert {
             return Ok(());
         }
-        let edit = name.map_or(Edit::Keep, |name| edit_of(self.plan, frame.context, name));
+        let edit = match name {
+            _ if drop => Edit::Drop,
+            Some(name) => edit_of(self.plan, frame.context, name),
+            None => Edit::Keep,
+        };
         let value_start = self.pos;
         if let (Edit::Redact, Envelope::No, Some(name)) = (edit, self.envelope, name) {
             let first = match msgpack::head(self.input, value_start) {
@@ -427,6 +438,10 @@ impl Scanner<'_, '_> {
                         self.cur.kept += 1;
                     }
                 }
+            }
+            Edit::Drop => {
+                self.redacted = self.redacted.saturating_add(1);
+                self.drop_member(key_start);
             }
             Edit::Severity | Edit::RouteField => {
                 let inner = frame.context == Context::Payload;
@@ -500,6 +515,28 @@ impl Scanner<'_, '_> {
         }
     }
 
+    /// A string value (from `value_start`, its body from `start` to `end`)
+    /// with a quote in it: if it holds JSON text with key material
+    /// (`KeyMaterial::in_text`), the value becomes nil, or the mask in mask
+    /// mode. Out of line: the hot path only tests for the quote.
+    #[cold]
+    #[inline(never)]
+    fn text_value(&mut self, value_start: usize, start: usize, end: usize) {
+        if self.cur.inert
+            || self.cur.skip_value
+            || !self.plan.key_material.in_text(&self.input[start..end])
+        {
+            return;
+        }
+        self.redacted = self.redacted.saturating_add(1);
+        self.flush(value_start);
+        match self.plan.key_material.mode {
+            RedactMode::Mask(_) => self.out.extend_from_slice(self.mask),
+            RedactMode::Remove => self.out.push(msgpack::NIL),
+        }
+        self.copy_from = end;
+    }
+
     fn drop_member(&mut self, key_start: usize) {
         self.flush(key_start);
         self.cur.skip_value = true;
@@ -514,7 +551,10 @@ impl Scanner<'_, '_> {
             Head::Uint(n) => (Capture::Uint(n), value_start + header),
             Head::Bool | Head::OtherNumber => (Capture::Other, value_start + header),
             Head::Str { len } => {
-                let (start, end) = self.string(header, len)?;
+                let (start, end, quote) = self.string(header, len)?;
+                if quote {
+                    self.text_value(value_start, start, end);
+                }
                 let text = Capture::Str {
                     start,
                     end,
@@ -596,4 +636,13 @@ impl Scanner<'_, '_> {
         }
         self.cur.left -= 1;
     }
+}
+
+/// Whether a member name with a quote in it holds JSON text with key
+/// material (then the member goes whole, `Edit::Drop`); out of line, as
+/// `text_value`.
+#[cold]
+#[inline(never)]
+fn name_holds_text(plan: &Plan<'_>, name: &[u8]) -> bool {
+    plan.key_material.in_text(name)
 }

@@ -44,6 +44,9 @@ pub enum HeadError {
     Reserved,
 }
 
+/// The nil value.
+pub const NIL: u8 = 0xc0;
+
 /// The header of the value at `input[pos..]` and its length in bytes.
 #[inline(always)]
 pub fn head(input: &[u8], pos: usize) -> Result<(Head, usize), HeadError> {

@@ -130,6 +130,87 @@ impl KeyMaterial {
             _ => false,
         }
     }
+
+    /// Whether `text` (what a string holds, unescaped) holds a key-material
+    /// member name the way JSON text writes one: in double quotes and
+    /// followed by a colon, also when escaped once more (`\"payload\":`, as
+    /// JSON inside a JSON string) or spelled with `\u` escapes. Such text is
+    /// a copy of JSON holding key material (a request body kept as a
+    /// string, a raw line saved beside the event), and the scanners do not
+    /// parse what a string holds: they take it out whole. It looks rather
+    /// than parses, so text cut short counts too; a name quoted in prose
+    /// has no colon and does not. The Go package's `KeyMaterial.InText` is
+    /// the same test.
+    pub fn in_text(&self, text: &[u8]) -> bool {
+        let mut name = Vec::new();
+        let mut rest = text;
+        while let Some(i) = rest.iter().position(|&b| b == b'"') {
+            rest = &rest[i + 1..];
+            let Some(j) = rest.iter().position(|&b| b == b'"') else {
+                return false;
+            };
+            if followed_by_colon(&rest[j + 1..])
+                && self.contains(quoted_name(&rest[..j], &mut name))
+            {
+                return true;
+            }
+            rest = &rest[j..];
+        }
+        false
+    }
+}
+
+/// Whether a colon comes next, past whitespace (raw, or escaped once).
+fn followed_by_colon(mut rest: &[u8]) -> bool {
+    loop {
+        match rest {
+            [b' ' | b'\t' | b'\r' | b'\n', tail @ ..] | [b'\\', b'n' | b'r' | b't', tail @ ..] => {
+                rest = tail
+            }
+            [b':', ..] => return true,
+            _ => return false,
+        }
+    }
+}
+
+/// The name between two quotes: without the backslashes that escape the
+/// closing quote in escaped JSON, and with JSON's escapes resolved (a run
+/// of backslashes counts as one, for text escaped more than once). Bytes
+/// that are not a well-formed escape are kept as they are.
+fn quoted_name<'a>(token: &'a [u8], buf: &'a mut Vec<u8>) -> &'a [u8] {
+    let end = token.iter().rposition(|&b| b != b'\\').map_or(0, |i| i + 1);
+    let token = &token[..end];
+    if !token.contains(&b'\\') {
+        return token;
+    }
+    buf.clear();
+    let mut i = 0;
+    while i < token.len() {
+        if token[i] != b'\\' {
+            buf.push(token[i]);
+            i += 1;
+            continue;
+        }
+        while token.get(i + 1) == Some(&b'\\') {
+            i += 1;
+        }
+        let hex = token
+            .get(i + 2..i + 6)
+            .filter(|_| token.get(i + 1) == Some(&b'u'))
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32);
+        if let Some(c) = hex {
+            buf.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+            i += 6;
+        } else if let Some(&b) = token.get(i + 1) {
+            buf.push(b);
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    buf
 }
 
 /// Whether a name is one of the built-in key-material names (of any list).
@@ -156,5 +237,35 @@ mod tests {
         assert!(!km.contains(b"pay"));
         assert!(!km.contains("p\u{e1}yload".as_bytes()));
         assert!(!km.contains(b""));
+    }
+
+    #[test]
+    fn finds_member_names_in_text() {
+        let km = KeyMaterial::new([], RedactMode::Remove);
+        for text in [
+            &br#"{"action":"kms.secrets.wrap","requestData":{"Payload":"c2Vj"}}"#[..],
+            br#"{\"payload\":\"x\"}"#,
+            br#"{\\\"iv\\\" : 1}"#,
+            br#"{"pay\u006coad":"x"}"#,
+            br#"{\"\\u0069v\":1}"#,
+            b"{\n  \"iv\"\t:\n1}",
+            br#"{\"iv\"\n:1}"#,
+            br#"{"a":1,"PLAINTEXT":"x"#,
+        ] {
+            assert!(km.in_text(text), "{}", String::from_utf8_lossy(text));
+        }
+        for text in [
+            &b""[..],
+            b"/api/v2/keys/1?action=wrap",
+            br#"the "payload" member is missing"#,
+            br#"{"a":"payload"}"#,
+            br#"{"payloads":1,"ivy":2,"p\u00e1yload":3}"#,
+            br#"""#,
+            br#""\"#,
+            br#""\u00":1"#,
+            br#""iv"#,
+        ] {
+            assert!(!km.in_text(text), "{}", String::from_utf8_lossy(text));
+        }
     }
 }

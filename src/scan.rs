@@ -62,6 +62,8 @@ pub enum Piece {
     Input { start: usize, end: usize },
     /// The mask that replaces a key-material value.
     Mask,
+    /// `null`, for a string value that held JSON text with key material.
+    Null,
     /// The value of the first top-level `severity` member.
     Severity,
     /// The value of the first top-level route-field member.
@@ -236,6 +238,9 @@ pub(crate) fn may_be_envelope(
 pub(crate) enum Edit {
     Keep,
     Redact,
+    /// Out whole in either mode: a name that holds JSON text with key
+    /// material (a mask would leave the name).
+    Drop,
     Severity,
     RouteField,
 }
@@ -557,7 +562,11 @@ impl Scanner<'_, '_> {
         let (read, edit) = if escaped {
             let mut key = std::mem::take(self.key);
             json::unescape(key_body, &mut key);
-            let decided = self.decide(frame, &key);
+            let mut decided = self.decide(frame, &key);
+            // Only a name with an escape can hold a quote.
+            if !frame.inert && self.plan.key_material.in_text(&key) {
+                decided.1 = Edit::Drop;
+            }
             *self.key = key;
             decided
         } else {
@@ -613,6 +622,10 @@ impl Scanner<'_, '_> {
                         self.keep_skipping_value();
                     }
                 }
+            }
+            Edit::Drop => {
+                self.redacted = self.redacted.saturating_add(1);
+                self.drop_member(frame, key_start);
             }
             Edit::Severity | Edit::RouteField => {
                 let inner = frame.context == Context::Payload;
@@ -720,6 +733,32 @@ impl Scanner<'_, '_> {
         self.cur.skip_value = true;
     }
 
+    /// A string value (at `value_start`, scanned up to `pos`) with an
+    /// escape in it: if it holds JSON text with key material
+    /// (`KeyMaterial::in_text`), the value becomes null, or the mask in
+    /// mask mode. Out of line: the hot path only tests for the escape.
+    #[cold]
+    #[inline(never)]
+    fn text_value(&mut self, value_start: usize) {
+        if self.cur.inert || self.cur.skip_value {
+            return;
+        }
+        let mut text = std::mem::take(self.key);
+        json::unescape(&self.input[value_start + 1..self.pos - 1], &mut text);
+        let found = self.plan.key_material.in_text(&text);
+        *self.key = text;
+        if !found {
+            return;
+        }
+        self.redacted = self.redacted.saturating_add(1);
+        self.flush(value_start);
+        self.out.push(match self.plan.key_material.mode {
+            RedactMode::Mask(_) => Piece::Mask,
+            RedactMode::Remove => Piece::Null,
+        });
+        self.copy_from = self.pos;
+    }
+
     fn keep_skipping_value(&mut self) {
         self.cur.kept = true;
         self.cur.skip_value = true;
@@ -749,6 +788,11 @@ impl Scanner<'_, '_> {
                 end: self.pos - 1,
                 escaped,
             });
+            // Only a string with an escape can hold a quote, so only such a
+            // string can hold JSON text.
+            if escaped {
+                self.text_value(start - 1);
+            }
             return Ok(true);
         }
         match first {

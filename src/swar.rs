@@ -1,6 +1,7 @@
 //! Word-at-a-time helpers in safe Rust: a newline search, eight bytes per
 //! step, for the part of an over-long line the first stage does not index;
-//! and an ASCII check for the short strings MessagePack records are made of.
+//! and an ASCII and quote check for the short strings MessagePack records
+//! are made of.
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -32,50 +33,74 @@ pub fn find_newline(bytes: &[u8]) -> Option<usize> {
     rest.iter().position(|&b| b == b'\n').map(|k| base + k)
 }
 
-/// Whether every byte is ASCII. The standard `is_ascii` goes byte by byte
-/// below a word and pays a call; member names and most values are 4 to 40
-/// bytes, which two overlapping loads cover.
-#[inline]
-pub fn is_ascii(bytes: &[u8]) -> bool {
+/// What a MessagePack string holds that the scanner must look at: bytes
+/// that are not ASCII (to validate UTF-8) and a double quote (JSON text
+/// that may hold key material). One pass computes both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Text {
+    pub ascii: bool,
+    pub quote: bool,
+}
+
+/// Whether every byte is ASCII and whether one is a `"`. Member names and
+/// most values are 4 to 40 bytes, which two overlapping loads cover (the
+/// standard `is_ascii` goes byte by byte below a word and pays a call).
+/// One test per word finds both, loosely: only a string that has one or
+/// the other is looked at again, byte by byte.
+#[inline(always)]
+pub fn text(bytes: &[u8]) -> Text {
+    if !may_be_special(bytes) {
+        return Text {
+            ascii: true,
+            quote: false,
+        };
+    }
+    exact_text(bytes)
+}
+
+#[cold]
+#[inline(never)]
+fn exact_text(bytes: &[u8]) -> Text {
+    Text {
+        ascii: bytes.is_ascii(),
+        quote: bytes.contains(&b'"'),
+    }
+}
+
+/// High bit set in some byte of the result if a byte of `w` is `"` or is
+/// not ASCII, and only then: `(w ^ QUOTES) - ONES` sets a byte's high bit
+/// where `w`'s byte is `"` (0 - 1, and the borrow it passes up only marks
+/// bytes above a true one) or has its own high bit set (that bit survives
+/// the xor; the one exception, 0xA2, is caught by `| w`).
+#[inline(always)]
+fn special(w: u64) -> u64 {
+    const QUOTES: u64 = ONES * b'"' as u64;
+    ((w ^ QUOTES).wrapping_sub(ONES) | w) & HIGHS
+}
+
+#[inline(always)]
+fn may_be_special(bytes: &[u8]) -> bool {
     let n = bytes.len();
-    let high = if n >= 8 {
-        let mut acc = word(&bytes[n - 8..]);
+    if n >= 8 {
+        let mut acc = special(word(&bytes[n - 8..]));
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
-            acc |= word(chunk);
+            acc |= special(word(chunk));
         }
         // The remainder lies inside the last eight bytes, already read.
-        acc & HIGHS
+        acc != 0
     } else if n >= 4 {
         let half = |b: &[u8]| u32::from_le_bytes(b.try_into().expect("4 bytes"));
-        u64::from((half(&bytes[..4]) | half(&bytes[n - 4..])) & 0x8080_8080)
+        // The two halves overlap for n < 8: one word holds both.
+        special(u64::from(half(&bytes[..4])) | u64::from(half(&bytes[n - 4..])) << 32) != 0
     } else {
-        bytes.iter().fold(0u64, |acc, &b| acc | u64::from(b)) & 0x80
-    };
-    high == 0
+        bytes.iter().any(|&b| b >= 0x80 || b == b'"')
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn is_ascii_agrees_with_std() {
-        for len in 0..70 {
-            let ascii: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
-            assert!(is_ascii(&ascii), "len {len}");
-            for at in 0..len {
-                let mut bytes = ascii.clone();
-                bytes[at] = 0x80 | (at as u8);
-                assert_eq!(
-                    is_ascii(&bytes),
-                    bytes.is_ascii(),
-                    "len {len}, high byte at {at}"
-                );
-                assert!(!is_ascii(&bytes), "len {len}, high byte at {at}");
-            }
-        }
-    }
 
     #[test]
     fn find_newline_agrees_with_position() {
@@ -87,6 +112,32 @@ mod tests {
                     v[at] = b'\n';
                 }
                 assert_eq!(find_newline(&v), v.iter().position(|&b| b == b'\n'));
+            }
+        }
+    }
+
+    #[test]
+    fn text_agrees_with_std() {
+        for len in 0..70 {
+            let plain: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert_eq!(
+                text(&plain),
+                Text {
+                    ascii: true,
+                    quote: false
+                },
+                "len {len}"
+            );
+            for at in 0..len {
+                for b in [b'"', 0x80 | (at as u8), b'"' ^ 0x80, b'"' - 1, b'"' + 1, 0] {
+                    let mut bytes = plain.clone();
+                    bytes[at] = b;
+                    let want = Text {
+                        ascii: bytes.is_ascii(),
+                        quote: bytes.contains(&b'"'),
+                    };
+                    assert_eq!(text(&bytes), want, "len {len}, {b:#x} at {at}");
+                }
             }
         }
     }

@@ -163,6 +163,28 @@ fn a_uko_destroy_is_critical_through_both_paths() {
 }
 
 #[test]
+fn strings_holding_json_text_with_key_material_go_through_both_paths() {
+    // In MessagePack the text's quotes are raw bytes, not escapes.
+    let event = r#"{"action":"kms.secrets.wrap","requestData":{"body":"{\"id\":1,\"Payload\":\"S1\"}","raw":["ok","{\"iv\":2}"],"note":"the \"iv\" member"},"{\"aad\":\"S4\"}":1}"#;
+    for config in ["", r#"{"redact":{"mode":"mask","mask":"***"}}"#] {
+        let t = Transform::from_json(config.as_bytes()).unwrap();
+        let out = both_paths(&t, event);
+        let text = out.to_string();
+        assert!(
+            !text.contains("S1") && !text.contains("S4") && !text.contains("\\\"iv\\\":2"),
+            "{text}"
+        );
+        assert_eq!(out["requestData"]["note"], "the \"iv\" member");
+    }
+    let mut out = Output::new();
+    // A group-marker-like value scanned on its own: a bare string too.
+    let value = encode(&json!(["x", "{\"iv\":\"S7\"}"]));
+    defaults().redact_msgpack(&value, &mut out).unwrap();
+    assert_eq!(decode(out.data()).unwrap(), json!(["x", null]));
+    assert_eq!(out.redacted(), 1);
+}
+
+#[test]
 fn severity_and_route_field_replace_the_first_member_and_drop_later_ones() {
     let t = Transform::from_json(br#"{"route":{"field":"_route"}}"#).unwrap();
     let record = json!({"severity": [1, 2], "_route": {"x": 1}, "logSourceCRN": "crn:v1:bluemix:public:kms:eu-de:a/1:i::"});

@@ -152,3 +152,46 @@ fn whitespace_around_the_event_is_not_copied() {
     let d = run(" \t\r\n{\"a\":1}\n\n ");
     assert_eq!(d.json, r#"{"a":1,"severity":"normal"}"#);
 }
+
+/// A string that holds JSON text with a key-material member (a request
+/// body kept as text, escaped once or twice, a line cut short) becomes
+/// null, or the mask; a member whose name holds such text goes whole. A
+/// name merely quoted in prose stays.
+#[test]
+fn strings_holding_json_text_with_key_material_go() {
+    let event = r#"{"action":"kms.secrets.wrap","requestData":{"body":"{\"id\":1,\"Payload\":\"S1\"}","raw":["ok","\"{\\\"iv\\\":\\\"S2\\\"}\"",3],"cut":"{\"plaintext\":\"S3","note":"the \"iv\" member is missing"},"{\"aad\":\"S4\"}":1,"k":2}"#;
+    let done = run(event);
+    assert_eq!(
+        done.json,
+        r#"{"action":"kms.secrets.wrap","requestData":{"body":null,"raw":["ok",null,3],"cut":null,"note":"the \"iv\" member is missing"},"k":2,"severity":"normal"}"#
+    );
+    assert_eq!(done.redacted, 4);
+    let masked = transform(r#"{"redact":{"mode":"mask","mask":"***"}}"#);
+    let done = run_with(&masked, event).unwrap();
+    assert_eq!(
+        done.json,
+        r#"{"action":"kms.secrets.wrap","requestData":{"body":"***","raw":["ok","***",3],"cut":"***","note":"the \"iv\" member is missing"},"k":2,"severity":"normal"}"#,
+        "the name holding text goes whole in mask mode too"
+    );
+    assert_eq!(done.redacted, 4);
+    // Inside an ingestion envelope's event, and at its top level.
+    let envelope = r#"{"payload":{"action":"kms.secrets.wrap","body":"{\"iv\":\"S5\"}"},"raw":"{\"iv\":\"S6\"}"}"#;
+    let done = run(envelope);
+    assert!(
+        !done.json.contains("S5") && !done.json.contains("S6"),
+        "{}",
+        done.json
+    );
+    assert_eq!(done.redacted, 2);
+    // `explain` lists them.
+    let why = transform("").explain(event.as_bytes()).unwrap();
+    assert_eq!(
+        why.redacted,
+        [
+            "$.requestData.body",
+            "$.requestData.raw[1]",
+            "$.requestData.cut",
+            r#"$["{\"aad\":\"S4\"}"]"#
+        ]
+    );
+}

@@ -191,6 +191,13 @@ impl Transform {
         &self.severity
     }
 
+    /// Whether text (a string's content) holds JSON text with a
+    /// key-material member in it (`KeyMaterial::in_text`): such a string
+    /// goes as a key-material member does.
+    pub fn holds_key_material_text(&self, text: &[u8]) -> bool {
+        self.key_material.in_text(text)
+    }
+
     /// Whether a member of this (unescaped) name is stripped.
     pub fn is_key_material(&self, name: &[u8]) -> bool {
         self.key_material.contains(name)
@@ -309,6 +316,7 @@ impl Transform {
                     RedactMode::Mask(mask) => mask,
                     RedactMode::Remove => &[],
                 },
+                Piece::Null => b"null",
                 Piece::SeverityMember { comma } => {
                     if comma {
                         dest.push(b',');

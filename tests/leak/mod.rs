@@ -89,9 +89,13 @@ pub fn plant(rng: &mut Rng, base: &str) -> Planted {
                 }
             }
             '[' if p.rng.chance(0.5) => {
-                event.push('{');
-                p.member(&mut event, 0);
-                event.push('}');
+                if p.rng.chance(0.2) {
+                    p.text(&mut event);
+                } else {
+                    event.push('{');
+                    p.member(&mut event, 0);
+                    event.push('}');
+                }
                 if !closes_next {
                     event.push(',');
                 }
@@ -115,6 +119,11 @@ impl Planter<'_> {
     /// One member the transform must remove: key material directly, or a
     /// wrapper with key material somewhere inside.
     fn member(&mut self, out: &mut String, depth: u32) {
+        if self.rng.chance(0.1) {
+            out.push_str(&format!("\"text{}\":", self.rng.below(1000)));
+            self.text(out);
+            return;
+        }
         if depth < 40 && self.rng.chance(0.3) {
             out.push_str(&format!("\"wrap{}\":", self.rng.below(1000)));
             self.wrapper(out, depth + 1);
@@ -148,6 +157,26 @@ impl Planter<'_> {
             self.wrapper(out, depth + 1);
             out.push('}');
         }
+    }
+
+    /// A string holding JSON text with key material in it (a request body
+    /// kept as text): once or twice escaped, the marker inside written
+    /// plainly so that a leak shows in the raw output.
+    fn text(&mut self, out: &mut String) {
+        let mut name = String::new();
+        let planted = planted_name(self.rng);
+        self.key_material_name(&mut name, planted);
+        self.next_marker += 1;
+        let marker = format!("{MARKER}{}x{}Z", self.next_marker, self.rng.below(1 << 20));
+        let mut text = format!("{{\"id\":1,{name}:\"{marker}\"}}");
+        let escape = |t: &str| t.replace('\\', "\\\\").replace('"', "\\\"");
+        if self.rng.chance(0.3) {
+            text = format!("\"{}\"", escape(&text));
+        }
+        out.push('"');
+        out.push_str(&escape(&text));
+        out.push('"');
+        self.planted += 1;
     }
 
     /// A key-material name with its letters in random case, some written

@@ -4,7 +4,7 @@
 //! agree with it on severity, route, redaction count and output value.
 #![allow(dead_code)]
 
-use kpaudit::redact::builtin_names;
+use kpaudit::redact::{builtin_names, KeyMaterial, RedactMode};
 use kpaudit::route::{crn_location, uri_location, REGION_TABLE};
 use kpaudit::severity::{
     other_spellings, ACTION_TABLE, HPCS_ACTION_TABLE, HPCS_STATUS_TABLE, INFERRED_ACTIONS,
@@ -48,6 +48,22 @@ pub fn is_key_material(name: &str) -> bool {
     builtin_names(true, true).any(|m| m.eq_ignore_ascii_case(name))
 }
 
+/// Whether text (a name or a string value) holds JSON text with a
+/// key-material member: a member of such a name goes whole, and such a
+/// string value becomes null. (The test itself is the library's,
+/// unit-tested on its own; the reference checks where it is applied.)
+pub fn holds_text(text: &str) -> bool {
+    static KM: std::sync::OnceLock<KeyMaterial> = std::sync::OnceLock::new();
+    KM.get_or_init(|| KeyMaterial::new(builtin_names(true, true), RedactMode::Remove))
+        .in_text(text.as_bytes())
+}
+
+/// Whether a member goes whole: key material by name, or a name holding
+/// JSON text with key material.
+fn goes(name: &str) -> bool {
+    is_key_material(name) || holds_text(name)
+}
+
 /// Whether a top-level member is an ingestion envelope's event: named
 /// `payload` (as key material is matched) and an object holding a string
 /// `action`.
@@ -88,7 +104,7 @@ pub fn apply_members(members: Vec<(String, Value)>) -> (Value, Severity, String)
             let mut n = 0;
             strip(inner, &mut n);
             inner.insert("severity".into(), Value::String(severity.as_str().into()));
-        } else if is_key_material(&k) {
+        } else if goes(&k) {
             continue;
         } else if k == "severity" {
             had_severity = true;
@@ -254,7 +270,7 @@ fn route_of_location(location: Option<String>) -> String {
 fn strip(obj: &mut Map<String, Value>, redacted: &mut u32) {
     // `redacted` here counts distinct members only; see count_key_material.
     let before = obj.len();
-    obj.retain(|k, _| !is_key_material(k));
+    obj.retain(|k, _| !goes(k));
     *redacted += (before - obj.len()) as u32;
     for v in obj.values_mut() {
         strip_value(v, redacted);
@@ -265,6 +281,10 @@ fn strip_value(v: &mut Value, redacted: &mut u32) {
     match v {
         Value::Object(o) => strip(o, redacted),
         Value::Array(a) => a.iter_mut().for_each(|v| strip_value(v, redacted)),
+        Value::String(s) if holds_text(s) => {
+            *redacted += 1;
+            *v = Value::Null;
+        }
         _ => {}
     }
 }
@@ -425,7 +445,7 @@ impl<'de> Visitor<'de> for KeyMaterialCount {
                 c.as_event += inner.as_event;
                 continue;
             }
-            if is_key_material(&key) {
+            if goes(&key) {
                 c.plain += 1;
                 c.as_event += 1;
             } else {
@@ -459,9 +479,13 @@ impl<'de> Visitor<'de> for KeyMaterialCount {
     fn visit_f64<E>(self, _: f64) -> Result<Counted, E> {
         Ok(Counted::default())
     }
-    fn visit_str<E>(self, _: &str) -> Result<Counted, E> {
+    fn visit_str<E>(self, v: &str) -> Result<Counted, E> {
+        // A string holding JSON text with key material goes: one member.
+        let text = u32::from(holds_text(v));
         Ok(Counted {
             is_string: true,
+            plain: text,
+            as_event: text,
             ..Counted::default()
         })
     }
