@@ -45,7 +45,7 @@ pub enum HeadError {
 }
 
 /// The nil value.
-pub const NIL: u8 = 0xc0;
+pub(crate) const NIL: u8 = 0xc0;
 
 /// The header of the value at `input[pos..]` and its length in bytes.
 #[inline(always)]
