@@ -237,16 +237,21 @@ def leaks(v, path="$"):
 def hostile(events):
     """Messages (lists of (kind, bytes) items) and the expected outcome."""
     now = 1764000000
+    # JSON text holding key material, as a string: a request body kept as
+    # text, a raw line saved in metadata
+    text = lambda name, i: json.dumps({"id": i, name: "SECRET-TEXT-%s-%d" % (name, i)})
     meta = lambda i: {"otel": {"resource": {"attributes": {
-        "iv": "SECRET-META-IV-%d" % i, "host.name": "h%d" % i}}},
+        "iv": "SECRET-META-IV-%d" % i, "host.name": "h%d" % i,
+        "log.record.original": text("Payload", i)}}},
         "payload": "SECRET-META-PAYLOAD-%d" % i,
-        "list": [{"nonce": "SECRET-META-NONCE-%d" % i}]}
+        "list": [{"nonce": "SECRET-META-NONCE-%d" % i}, text("iv", i)]}
     ev = iter(events)
 
     def body(i):
         b = dict(next(ev))
         b["payload"] = "SECRET-BODY-%d" % i
         b.setdefault("requestData", {})["aad"] = "SECRET-BODY-AAD-%d" % i
+        b["requestData"]["body"] = text("plaintext", i)
         return b
 
     msgs = []
