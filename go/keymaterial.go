@@ -7,8 +7,8 @@ import "C"
 
 import (
 	"runtime"
-	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // KeyMaterial says which member names a transform strips as key material,
@@ -83,8 +83,9 @@ func (k *KeyMaterial) Mask() (mask string, ok bool) {
 
 // InText reports whether s holds a key-material member name the way JSON
 // text writes one: in double quotes and followed by a colon ("payload":),
-// also when escaped once as JSON inside a JSON string (\"payload\":) or
-// spelled with \u escapes. A host removes such a string when it carries it
+// also when escaped once more as JSON inside a JSON string (\"payload\":),
+// with the quotes, colon or whitespace written as \u escapes, or the name
+// spelled with them. A host removes such a string when it carries it
 // beside the event (an attribute or metadata value holding a copy of the
 // raw event), since stripping only member names would pass the text inside
 // it on unscanned. It looks rather than parses, so it also finds the name
@@ -92,6 +93,9 @@ func (k *KeyMaterial) Mask() (mask string, ok bool) {
 // ("the "iv" member") has no colon and does not count. It is the test the
 // library applies to string values and names inside an event.
 func (k *KeyMaterial) InText(s string) bool {
+	if plain, ok := punctuationUnescaped(s); ok {
+		s = plain
+	}
 	for i := strings.IndexByte(s, '"'); i >= 0; {
 		rest := s[i+1:]
 		j := strings.IndexByte(rest, '"')
@@ -106,8 +110,64 @@ func (k *KeyMaterial) InText(s string) bool {
 	return false
 }
 
+// hex4 is the value of the four hex digits of a \u escape.
+func hex4(d string) (rune, bool) {
+	if len(d) != 4 {
+		return 0, false
+	}
+	var r rune
+	for i := 0; i < 4; i++ {
+		c := d[i]
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// punctuationUnescaped is s with the \u escapes of the characters that
+// shape JSON text (", : and whitespace), after a run of backslashes,
+// replaced by those characters; ok is false when s has none.
+func punctuationUnescaped(s string) (out string, ok bool) {
+	var b strings.Builder
+	copied := 0
+	for i := 0; i < len(s); {
+		if s[i] != '\\' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && s[j] == '\\' {
+			j++
+		}
+		if j+5 <= len(s) && s[j] == 'u' {
+			if r, isHex := hex4(s[j+1 : j+5]); isHex && (r == '"' || r == ':' || r == ' ' || r == '\t' || r == '\n' || r == '\r') {
+				b.WriteString(s[copied:i])
+				b.WriteByte(byte(r))
+				copied = j + 5
+				i = copied
+				ok = true
+				continue
+			}
+		}
+		i = j
+	}
+	if !ok {
+		return s, false
+	}
+	b.WriteString(s[copied:])
+	return b.String(), true
+}
+
 // followedByColon says whether a colon comes next, past whitespace (raw,
-// or escaped once: \n, \r, \t).
+// or escaped once or more: a run of backslashes and n, r or t).
 func followedByColon(rest string) bool {
 	for {
 		switch {
@@ -115,17 +175,24 @@ func followedByColon(rest string) bool {
 			return false
 		case rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\r' || rest[0] == '\n':
 			rest = rest[1:]
-		case len(rest) >= 2 && rest[0] == '\\' && (rest[1] == 'n' || rest[1] == 'r' || rest[1] == 't'):
-			rest = rest[2:]
+		case rest[0] == '\\':
+			run := len(rest) - len(strings.TrimLeft(rest, "\\"))
+			if run < len(rest) && (rest[run] == 'n' || rest[run] == 'r' || rest[run] == 't') {
+				rest = rest[run+1:]
+			} else {
+				return false
+			}
 		default:
 			return rest[0] == ':'
 		}
 	}
 }
 
-// quotedName is the name between two quotes: without the backslash that
-// escapes the closing quote in escaped JSON, and with JSON's escapes
-// resolved; text that is not a well-formed name is returned as it is.
+// quotedName is the name between two quotes: without the backslashes that
+// escape the closing quote in escaped JSON, and with JSON's escapes
+// resolved (a run of backslashes counts as one, for text escaped more than
+// once); bytes that are not a well-formed escape are kept as they are (a
+// \u escape of a lone surrogate is not one).
 func quotedName(tok string) string {
 	tok = strings.TrimRight(tok, "\\")
 	if strings.IndexByte(tok, '\\') < 0 {
@@ -138,13 +205,12 @@ func quotedName(tok string) string {
 			b.WriteByte(c)
 			continue
 		}
-		// \uXXXX (also \\uXXXX, escaped once more), or one escaped byte.
 		for i+1 < len(tok) && tok[i+1] == '\\' {
 			i++
 		}
 		if i+5 < len(tok) && tok[i+1] == 'u' {
-			if r, err := strconv.ParseUint(tok[i+2:i+6], 16, 16); err == nil {
-				b.WriteRune(rune(r))
+			if r, ok := hex4(tok[i+2 : i+6]); ok && utf8.ValidRune(r) {
+				b.WriteRune(r)
 				i += 5
 				continue
 			}

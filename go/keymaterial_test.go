@@ -151,6 +151,10 @@ func TestKeyMaterialInText(t *testing.T) {
 		`{"pay\u006coad":"x"}`,
 		`{\"\u0069v\":\"x\"}`,
 		`{ "iv" :1}`,
+		`{\u0022payload\u0022:\u0022x\u0022}`,
+		`{\\u0022iv\\u0022\\u003A1}`,
+		`{"iv"\u0020:1}`,
+		`{\"iv\"\\n:1}`,
 	} {
 		if !k.InText(s) {
 			t.Errorf("InText(%q) = false", s)
@@ -166,6 +170,9 @@ func TestKeyMaterialInText(t *testing.T) {
 		`"\`,
 		`"\u00"`,
 		`{"a":"payload"}`,
+		`"\u+069v":1`,
+		`{\u0022iv\u0022 \u0041:1}`,
+		`C:\users\u0022x`,
 		`x "IV" y`,
 		`the "payload" member: missing`,
 	} {
@@ -189,6 +196,8 @@ func TestKeyMaterialInTextAgreesWithTheTransform(t *testing.T) {
 		"{\n \"iv\"\t:1}", `{\"iv\"\n:1}`, `{"PLAINTEXT":"cut`, `{ "iv" :1}`,
 		``, `the "iv" member`, `{"a":"payload"}`, `{"payloads":1}`, `"`, `"\u00":1`, `{"ivy":2}`,
 		`x"aad"y:`, `"aad"  ,:`, `"nonce"\x:`,
+		`{\u0022payload\u0022:\u0022x\u0022}`, `{\\u0022iv\\u0022\\u003A1}`, `{"iv"\u0020:1}`, `{\"iv\"\\n:1}`,
+		`"\u+069v":1`, `{\u0022iv\u0022 \u0041:1}`, `C:\users\u0022x`, `"\ud800":1`, `{"\u00":1}`,
 	}
 	for _, s := range texts {
 		event, _ := json.Marshal(map[string]any{"action": "kms.secrets.wrap", "note": s})

@@ -298,21 +298,22 @@ impl Scanner<'_, '_> {
         }
     }
 
-    /// A string's body, validated, and whether it holds a double quote
-    /// (then it may hold JSON text, see `holds_text`).
+    /// A string's body, validated, and whether it holds a `"` or `\` (then
+    /// it may hold JSON text, see `KeyMaterial::in_text`).
     #[inline(always)]
     fn string(&self, header: usize, len: usize) -> Result<(usize, usize, bool), Fault> {
         let (start, end) = self.body(header, len)?;
         let bytes = &self.input[start..end];
         // Most strings are ASCII, which a word-at-a-time check confirms for
-        // less than the full UTF-8 check costs; the same loads find quotes.
+        // less than the full UTF-8 check costs; the same loads find quotes
+        // and backslashes.
         let text = swar::text(bytes);
         if !text.ascii {
             if let Err(e) = std::str::from_utf8(bytes) {
                 return Err(Fault::at(FaultKind::Utf8, start + e.valid_up_to()));
             }
         }
-        Ok((start, end, text.quote))
+        Ok((start, end, text.json_marks))
     }
 
     fn run(&mut self) -> Result<(), Fault> {
@@ -357,15 +358,15 @@ impl Scanner<'_, '_> {
     fn member_name(&mut self) -> Result<(), Fault> {
         let key_start = self.pos;
         let (head, header) = self.head()?;
-        let (name, end, quote) = match head {
+        let (name, end, marks) = match head {
             Head::Str { len } => {
-                let (start, end, quote) = self.string(header, len)?;
-                (Some(&self.input[start..end]), end, quote)
+                let (start, end, marks) = self.string(header, len)?;
+                (Some(&self.input[start..end]), end, marks)
             }
             Head::Bin { len } => {
                 let (start, end) = self.body(header, len)?;
                 let name = &self.input[start..end];
-                (Some(name), end, name.contains(&b'"'))
+                (Some(name), end, json_marks(name))
             }
             Head::Ext { len } => (None, self.body(header, len)?.1, false),
             Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber => {
@@ -377,8 +378,8 @@ impl Scanner<'_, '_> {
         };
         self.pos = end;
         // A name that holds JSON text with key material (only a name with a
-        // quote can) goes whole, whatever the filter says of it.
-        let drop = quote && name.is_some_and(|n| name_holds_text(self.plan, n));
+        // quote or backslash can) goes whole, whatever the filter says of it.
+        let drop = marks && name.is_some_and(|n| name_holds_text(self.plan, n));
         // A name the filter turns away is acted on as a non-string key is: kept.
         let name = name.filter(|n| self.plan.names.kinds(n) != 0);
         let frame = self.cur;
@@ -516,9 +517,9 @@ impl Scanner<'_, '_> {
     }
 
     /// A string value (from `value_start`, its body from `start` to `end`)
-    /// with a quote in it: if it holds JSON text with key material
-    /// (`KeyMaterial::in_text`), the value becomes nil, or the mask in mask
-    /// mode. Out of line: the hot path only tests for the quote.
+    /// or binary value with a `"` or `\` in it: if it holds JSON text with key
+    /// material (`KeyMaterial::in_text`), the value becomes nil, or the mask
+    /// in mask mode. Out of line: the hot path only tests for the marks.
     #[cold]
     #[inline(never)]
     fn text_value(&mut self, value_start: usize, start: usize, end: usize) {
@@ -551,8 +552,8 @@ impl Scanner<'_, '_> {
             Head::Uint(n) => (Capture::Uint(n), value_start + header),
             Head::Bool | Head::OtherNumber => (Capture::Other, value_start + header),
             Head::Str { len } => {
-                let (start, end, quote) = self.string(header, len)?;
-                if quote {
+                let (start, end, marks) = self.string(header, len)?;
+                if marks {
                     self.text_value(value_start, start, end);
                 }
                 let text = Capture::Str {
@@ -562,7 +563,14 @@ impl Scanner<'_, '_> {
                 };
                 (text, end)
             }
-            Head::Bin { len } | Head::Ext { len } => (Capture::Other, self.body(header, len)?.1),
+            Head::Bin { len } => {
+                let (start, end) = self.body(header, len)?;
+                if json_marks(&self.input[start..end]) {
+                    self.text_value(value_start, start, end);
+                }
+                (Capture::Other, end)
+            }
+            Head::Ext { len } => (Capture::Other, self.body(header, len)?.1),
             Head::Array { items } => return self.open(false, items, value_start, header),
             Head::Map { members } => return self.open(true, members, value_start, header),
         };
@@ -638,7 +646,12 @@ impl Scanner<'_, '_> {
     }
 }
 
-/// Whether a member name with a quote in it holds JSON text with key
+/// Whether binary data has a `"` or `\`, as `swar::text` says of strings.
+fn json_marks(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| b == b'"' || b == b'\\')
+}
+
+/// Whether a member name with a quote or backslash in it holds JSON text with key
 /// material (then the member goes whole, `Edit::Drop`); out of line, as
 /// `text_value`.
 #[cold]

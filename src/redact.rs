@@ -134,14 +134,22 @@ impl KeyMaterial {
     /// Whether `text` (what a string holds, unescaped) holds a key-material
     /// member name the way JSON text writes one: in double quotes and
     /// followed by a colon, also when escaped once more (`\"payload\":`, as
-    /// JSON inside a JSON string) or spelled with `\u` escapes. Such text is
+    /// JSON inside a JSON string), with the quotes, colon or whitespace
+    /// written as `\u` escapes, or the name spelled with them. Such text is
     /// a copy of JSON holding key material (a request body kept as a
     /// string, a raw line saved beside the event), and the scanners do not
     /// parse what a string holds: they take it out whole. It looks rather
     /// than parses, so text cut short counts too; a name quoted in prose
     /// has no colon and does not. The Go package's `KeyMaterial.InText` is
-    /// the same test.
+    /// the same test. Only text with a `"` or a `\` can hold such a name.
     pub fn in_text(&self, text: &[u8]) -> bool {
+        match punctuation_unescaped(text) {
+            Some(plain) => self.in_plain_text(&plain),
+            None => self.in_plain_text(text),
+        }
+    }
+
+    fn in_plain_text(&self, text: &[u8]) -> bool {
         let mut name = Vec::new();
         let mut rest = text;
         while let Some(i) = rest.iter().position(|&b| b == b'"') {
@@ -160,12 +168,64 @@ impl KeyMaterial {
     }
 }
 
-/// Whether a colon comes next, past whitespace (raw, or escaped once).
+/// The four hex digits of a `\u` escape, as a number.
+fn hex4(digits: &[u8]) -> Option<u32> {
+    match digits {
+        [_, _, _, _] if digits.iter().all(u8::is_ascii_hexdigit) => std::str::from_utf8(digits)
+            .ok()
+            .and_then(|h| u32::from_str_radix(h, 16).ok()),
+        _ => None,
+    }
+}
+
+/// `text` with the `\u` escapes of the characters that shape JSON text
+/// (`"`, `:` and whitespace), after a run of backslashes, replaced by those
+/// characters; `None` when it has none.
+fn punctuation_unescaped(text: &[u8]) -> Option<Vec<u8>> {
+    let mut out: Option<Vec<u8>> = None;
+    let (mut i, mut copied) = (0, 0);
+    while i < text.len() {
+        if text[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while text.get(j) == Some(&b'\\') {
+            j += 1;
+        }
+        let c = text
+            .get(j..j + 5)
+            .filter(|e| e[0] == b'u')
+            .and_then(|e| hex4(&e[1..]))
+            .filter(|&c| matches!(c, 0x22 | 0x3a | 0x20 | 0x09 | 0x0a | 0x0d));
+        if let Some(c) = c {
+            let o = out.get_or_insert_with(|| Vec::with_capacity(text.len()));
+            o.extend_from_slice(&text[copied..i]);
+            o.push(c as u8);
+            copied = j + 5;
+            i = copied;
+        } else {
+            i = j;
+        }
+    }
+    out.map(|mut o| {
+        o.extend_from_slice(&text[copied..]);
+        o
+    })
+}
+
+/// Whether a colon comes next, past whitespace (raw, or escaped once or
+/// more: a run of backslashes and `n`, `r` or `t`).
 fn followed_by_colon(mut rest: &[u8]) -> bool {
     loop {
         match rest {
-            [b' ' | b'\t' | b'\r' | b'\n', tail @ ..] | [b'\\', b'n' | b'r' | b't', tail @ ..] => {
-                rest = tail
+            [b' ' | b'\t' | b'\r' | b'\n', tail @ ..] => rest = tail,
+            [b'\\', ..] => {
+                let run = rest.iter().take_while(|&&b| b == b'\\').count();
+                match rest.get(run) {
+                    Some(b'n' | b'r' | b't') => rest = &rest[run + 1..],
+                    _ => return false,
+                }
             }
             [b':', ..] => return true,
             _ => return false,
@@ -176,7 +236,8 @@ fn followed_by_colon(mut rest: &[u8]) -> bool {
 /// The name between two quotes: without the backslashes that escape the
 /// closing quote in escaped JSON, and with JSON's escapes resolved (a run
 /// of backslashes counts as one, for text escaped more than once). Bytes
-/// that are not a well-formed escape are kept as they are.
+/// that are not a well-formed escape are kept as they are (a `\u` escape
+/// of a lone surrogate is not one).
 fn quoted_name<'a>(token: &'a [u8], buf: &'a mut Vec<u8>) -> &'a [u8] {
     let end = token.iter().rposition(|&b| b != b'\\').map_or(0, |i| i + 1);
     let token = &token[..end];
@@ -194,13 +255,12 @@ fn quoted_name<'a>(token: &'a [u8], buf: &'a mut Vec<u8>) -> &'a [u8] {
         while token.get(i + 1) == Some(&b'\\') {
             i += 1;
         }
-        let hex = token
+        let escaped = token
             .get(i + 2..i + 6)
             .filter(|_| token.get(i + 1) == Some(&b'u'))
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(hex4)
             .and_then(char::from_u32);
-        if let Some(c) = hex {
+        if let Some(c) = escaped {
             buf.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
             i += 6;
         } else if let Some(&b) = token.get(i + 1) {
@@ -251,6 +311,10 @@ mod tests {
             b"{\n  \"iv\"\t:\n1}",
             br#"{\"iv\"\n:1}"#,
             br#"{"a":1,"PLAINTEXT":"x"#,
+            br#"{\u0022payload\u0022:\u0022x\u0022}"#,
+            br#"{\\u0022iv\\u0022\\u003A1}"#,
+            br#"{"iv"\u0020:1}"#,
+            br#"{\"iv\"\\n:1}"#,
         ] {
             assert!(km.in_text(text), "{}", String::from_utf8_lossy(text));
         }
@@ -264,6 +328,9 @@ mod tests {
             br#""\"#,
             br#""\u00":1"#,
             br#""iv"#,
+            br#""\u+069v":1"#,
+            br#"{\u0022iv\u0022 \u0041:1}"#,
+            br#"C:\users\u0022x"#,
         ] {
             assert!(!km.in_text(text), "{}", String::from_utf8_lossy(text));
         }

@@ -1,6 +1,6 @@
 //! Word-at-a-time helpers in safe Rust: a newline search, eight bytes per
 //! step, for the part of an over-long line the first stage does not index;
-//! and an ASCII and quote check for the short strings MessagePack records
+//! and an ASCII and JSON-mark check for the short strings MessagePack records
 //! are made of.
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -34,25 +34,26 @@ pub fn find_newline(bytes: &[u8]) -> Option<usize> {
 }
 
 /// What a MessagePack string holds that the scanner must look at: bytes
-/// that are not ASCII (to validate UTF-8) and a double quote (JSON text
-/// that may hold key material). One pass computes both.
+/// that are not ASCII (to validate UTF-8), and a `"` or `\` (it may be JSON
+/// text holding key material, see `KeyMaterial::in_text`). One pass finds
+/// both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Text {
     pub ascii: bool,
-    pub quote: bool,
+    pub json_marks: bool,
 }
 
-/// Whether every byte is ASCII and whether one is a `"`. Member names and
-/// most values are 4 to 40 bytes, which two overlapping loads cover (the
-/// standard `is_ascii` goes byte by byte below a word and pays a call).
-/// One test per word finds both, loosely: only a string that has one or
-/// the other is looked at again, byte by byte.
+/// Whether every byte is ASCII and whether one is a `"` or `\`. Member
+/// names and most values are 4 to 40 bytes, which two overlapping loads
+/// cover (the standard `is_ascii` goes byte by byte below a word and pays a
+/// call). One test per word finds all three, loosely: only a string that
+/// has one of them is looked at again, byte by byte.
 #[inline(always)]
 pub fn text(bytes: &[u8]) -> Text {
     if !may_be_special(bytes) {
         return Text {
             ascii: true,
-            quote: false,
+            json_marks: false,
         };
     }
     exact_text(bytes)
@@ -63,19 +64,20 @@ pub fn text(bytes: &[u8]) -> Text {
 fn exact_text(bytes: &[u8]) -> Text {
     Text {
         ascii: bytes.is_ascii(),
-        quote: bytes.contains(&b'"'),
+        json_marks: bytes.iter().any(|&b| b == b'"' || b == b'\\'),
     }
 }
 
-/// High bit set in some byte of the result if a byte of `w` is `"` or is
-/// not ASCII, and only then: `(w ^ QUOTES) - ONES` sets a byte's high bit
-/// where `w`'s byte is `"` (0 - 1, and the borrow it passes up only marks
-/// bytes above a true one) or has its own high bit set (that bit survives
-/// the xor; the one exception, 0xA2, is caught by `| w`).
+/// High bit set in some byte of the result if a byte of `w` is `"`, `\`
+/// or not ASCII, and only then. `(w ^ QUOTES) - ONES` sets a byte's high
+/// bit where `w`'s byte is `"` (0 - 1; the borrow that passes up only marks
+/// bytes above a true one) or has its own high bit set (it survives the
+/// xor; the one exception, 0xA2, is caught by `| w`); the same for `\`.
 #[inline(always)]
 fn special(w: u64) -> u64 {
     const QUOTES: u64 = ONES * b'"' as u64;
-    ((w ^ QUOTES).wrapping_sub(ONES) | w) & HIGHS
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    ((w ^ QUOTES).wrapping_sub(ONES) | (w ^ BACKSLASHES).wrapping_sub(ONES) | w) & HIGHS
 }
 
 #[inline(always)]
@@ -94,7 +96,7 @@ fn may_be_special(bytes: &[u8]) -> bool {
         // The two halves overlap for n < 8: one word holds both.
         special(u64::from(half(&bytes[..4])) | u64::from(half(&bytes[n - 4..])) << 32) != 0
     } else {
-        bytes.iter().any(|&b| b >= 0x80 || b == b'"')
+        bytes.iter().any(|&b| b >= 0x80 || b == b'"' || b == b'\\')
     }
 }
 
@@ -124,17 +126,27 @@ mod tests {
                 text(&plain),
                 Text {
                     ascii: true,
-                    quote: false
+                    json_marks: false
                 },
                 "len {len}"
             );
             for at in 0..len {
-                for b in [b'"', 0x80 | (at as u8), b'"' ^ 0x80, b'"' - 1, b'"' + 1, 0] {
+                for b in [
+                    b'"',
+                    b'\\',
+                    0x80 | (at as u8),
+                    b'"' ^ 0x80,
+                    b'\\' ^ 0x80,
+                    b'"' - 1,
+                    b'"' + 1,
+                    b'\\' + 1,
+                    0,
+                ] {
                     let mut bytes = plain.clone();
                     bytes[at] = b;
                     let want = Text {
                         ascii: bytes.is_ascii(),
-                        quote: bytes.contains(&b'"'),
+                        json_marks: bytes.iter().any(|&b| b == b'"' || b == b'\\'),
                     };
                     assert_eq!(text(&bytes), want, "len {len}, {b:#x} at {at}");
                 }

@@ -160,8 +160,9 @@ impl Planter<'_> {
     }
 
     /// A string holding JSON text with key material in it (a request body
-    /// kept as text): once or twice escaped, the marker inside written
-    /// plainly so that a leak shows in the raw output.
+    /// kept as text): once or twice escaped, or with its punctuation as \u
+    /// escapes, the marker inside written plainly so that a leak shows in
+    /// the raw output.
     fn text(&mut self, out: &mut String) {
         let mut name = String::new();
         let planted = planted_name(self.rng);
@@ -170,7 +171,10 @@ impl Planter<'_> {
         let marker = format!("{MARKER}{}x{}Z", self.next_marker, self.rng.below(1 << 20));
         let mut text = format!("{{\"id\":1,{name}:\"{marker}\"}}");
         let escape = |t: &str| t.replace('\\', "\\\\").replace('"', "\\\"");
-        if self.rng.chance(0.3) {
+        if self.rng.chance(0.2) {
+            // Its quotes and colons as \u escapes, as some encoders write them.
+            text = text.replace('"', "\\u0022").replace(':', "\\u003a");
+        } else if self.rng.chance(0.3) {
             text = format!("\"{}\"", escape(&text));
         }
         out.push('"');
