@@ -182,6 +182,15 @@ fn strings_holding_json_text_with_key_material_go_through_both_paths() {
     defaults().redact_msgpack(&value, &mut out).unwrap();
     assert_eq!(decode(out.data()).unwrap(), json!(["x", null]));
     assert_eq!(out.redacted(), 1);
+    // Binary data is looked at as a string is: {"note": bin8 <text>}.
+    let text = br#"{\u0022payload\u0022:\u0022S8\u0022}"#;
+    let mut value = vec![0x81, 0xa4];
+    value.extend_from_slice(b"note");
+    value.extend_from_slice(&[0xc4, text.len() as u8]);
+    value.extend_from_slice(text);
+    defaults().redact_msgpack(&value, &mut out).unwrap();
+    assert_eq!(decode(out.data()).unwrap(), json!({"note": null}));
+    assert_eq!(out.redacted(), 1);
 }
 
 #[test]
