@@ -93,6 +93,9 @@ func (k *KeyMaterial) Mask() (mask string, ok bool) {
 // ("the "iv" member") has no colon and does not count. It is the test the
 // library applies to string values and names inside an event.
 func (k *KeyMaterial) InText(s string) bool {
+	if strings.IndexByte(s, '"') < 0 && strings.IndexByte(s, '\\') < 0 {
+		return false
+	}
 	if plain, ok := punctuationUnescaped(s); ok {
 		s = plain
 	}
@@ -139,10 +142,11 @@ func punctuationUnescaped(s string) (out string, ok bool) {
 	var b strings.Builder
 	copied := 0
 	for i := 0; i < len(s); {
-		if s[i] != '\\' {
-			i++
-			continue
+		k := strings.IndexByte(s[i:], '\\')
+		if k < 0 {
+			break
 		}
+		i += k
 		j := i
 		for j < len(s) && s[j] == '\\' {
 			j++

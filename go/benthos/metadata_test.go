@@ -195,7 +195,10 @@ func TestMetadataTextHoldingKeyMaterial(t *testing.T) {
 		m.MetaSet("original", raw)
 		m.MetaSetMut("raw_bytes", []byte(raw))
 		m.MetaSet("note", `say "hi"`)
-		list := []any{"plain", escaped, map[string]any{"body": raw, "id": "1"}}
+		// Quotes as \u escapes, no quote byte; a key that holds the text.
+		m.MetaSet("unicode", "{\\u0022iv\\u0022:\\u0022"+mark+"\\u0022}")
+		m.MetaSet(`{"iv":"`+mark+`"}`, "v")
+		list := []any{"plain", escaped, map[string]any{"body": raw, "id": "1", `{"aad":1}`: "x"}}
 		m.MetaSetMut("saved", list)
 		out := run2(t, p, m)
 		_ = out.MetaWalkMut(func(k string, v any) error {
@@ -204,7 +207,13 @@ func TestMetadataTextHoldingKeyMaterial(t *testing.T) {
 			}
 			return nil
 		})
-		for _, k := range []string{"original", "raw_bytes"} {
+		_ = out.MetaWalkMut(func(k string, _ any) error {
+			if strings.Contains(k, mark) {
+				t.Errorf("%q: a metadata key holds key material: %s", tc.config, k)
+			}
+			return nil
+		})
+		for _, k := range []string{"original", "raw_bytes", "unicode"} {
 			v, ok := out.MetaGetMut(k)
 			if ok != (tc.mask != "") || (ok && v != tc.mask) {
 				t.Errorf("%q: metadata %s = %v", tc.config, k, v)
@@ -224,8 +233,10 @@ func TestMetadataTextHoldingKeyMaterial(t *testing.T) {
 		if list[1] != escaped {
 			t.Errorf("%q: the list was changed in place", tc.config)
 		}
-		if got := meta(out, MetaRedacted); got != "4" {
-			t.Errorf("%q: %s = %s, want 4", tc.config, MetaRedacted, got)
+		// original, raw_bytes, unicode, the key; in saved: escaped,
+		// body, the key holding text.
+		if got := meta(out, MetaRedacted); got != "7" {
+			t.Errorf("%q: %s = %s, want 7", tc.config, MetaRedacted, got)
 		}
 	}
 }

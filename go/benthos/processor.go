@@ -210,8 +210,9 @@ func (p *processor) scrubMeta(msg *service.Message) (n int) {
 	}
 	var changes []change
 	_ = msg.MetaWalkMut(func(k string, v any) error {
-		if p.keyMaterial.Is(k) || p.textHoldsKeyMaterial(v) {
-			changes = append(changes, change{k, p.mask, !p.masked})
+		if p.keyMaterial.Is(k) || p.keyMaterial.InText(k) || p.textHoldsKeyMaterial(v) {
+			// A key that holds such text goes whole, in mask mode too.
+			changes = append(changes, change{k, p.mask, !p.masked || p.keyMaterial.InText(k)})
 			n++
 			return nil
 		}
@@ -253,7 +254,7 @@ func (p *processor) stripValue(v any) (any, int) {
 		var out map[string]any
 		n := 0
 		for k, e := range v {
-			if p.keyMaterial.Is(k) || p.textHoldsKeyMaterial(e) {
+			if p.keyMaterial.Is(k) || p.keyMaterial.InText(k) || p.textHoldsKeyMaterial(e) {
 				n++
 				continue
 			}
@@ -275,8 +276,8 @@ func (p *processor) stripValue(v any) (any, int) {
 			if _, done := out[k]; done {
 				continue
 			}
-			if p.keyMaterial.Is(k) || p.textHoldsKeyMaterial(e) {
-				if p.masked {
+			if p.keyMaterial.Is(k) || p.keyMaterial.InText(k) || p.textHoldsKeyMaterial(e) {
+				if p.masked && !p.keyMaterial.InText(k) {
 					out[k] = p.mask
 				}
 				continue

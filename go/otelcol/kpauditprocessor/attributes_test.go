@@ -193,6 +193,9 @@ func TestAttributeTextHoldingKeyMaterial(t *testing.T) {
 			attrs.PutStr("log.record.original", raw)
 			attrs.PutStr("note", `say "hi" to "iv2"`)
 			attrs.PutEmptyBytes("raw.bytes").FromRaw([]byte(raw))
+			// Quotes as \u escapes, no quote byte; a key that holds the text.
+			attrs.PutStr("unicode", "{\\u0022iv\\u0022:\\u0022"+mark+"\\u0022}")
+			attrs.PutStr(`{"iv":"`+mark+`"}`, "v")
 			if err := attrs.PutEmptyMap("http").FromRaw(map[string]any{"body": escaped, "status": 200}); err != nil {
 				t.Fatal(err)
 			}
@@ -214,7 +217,7 @@ func TestAttributeTextHoldingKeyMaterial(t *testing.T) {
 				"lines": []any{"plain", []any{}},
 			}
 			if tc.mask != "" {
-				for _, k := range []string{"log.record.original", "raw.bytes"} {
+				for _, k := range []string{"log.record.original", "raw.bytes", "unicode"} {
 					want[k] = tc.mask
 				}
 				want["http"].(map[string]any)["body"] = tc.mask
@@ -241,10 +244,11 @@ func TestAttributeTextHoldingKeyMaterial(t *testing.T) {
 			if v := md.Get("x-id"); len(v) != 1 || v[0] != "r1" {
 				t.Errorf("metadata x-id = %q", v)
 			}
-			// Record: the original, the bytes, http.body, two in lines;
-			// the resource's original; the metadata entry.
-			if got := counterValue(t, h, metricRedacted, nil); got != 7 {
-				t.Errorf("%s = %d, want 7", metricRedacted, got)
+			// Record: the original, the bytes, the unicode one, the key,
+			// http.body, two in lines; the resource's original; the
+			// metadata entry.
+			if got := counterValue(t, h, metricRedacted, nil); got != 9 {
+				t.Errorf("%s = %d, want 9", metricRedacted, got)
 			}
 		})
 	}

@@ -349,7 +349,7 @@ func (p *kpProcessor) release(sc *batchScratch) {
 func (p *kpProcessor) stripMap(m pcommon.Map) int {
 	found := false
 	for k, v := range m.All() {
-		if p.keyMaterialKey(k) || mayHold(v) {
+		if p.keyMaterialKey(k) || p.keyMaterial.InText(k) || mayHold(v) {
 			found = true
 			break
 		}
@@ -359,6 +359,11 @@ func (p *kpProcessor) stripMap(m pcommon.Map) int {
 	}
 	n := 0
 	m.RemoveIf(func(k string, v pcommon.Value) bool {
+		// A key that holds such text goes whole, in mask mode too.
+		if p.keyMaterial.InText(k) {
+			n++
+			return true
+		}
 		if p.keyMaterialKey(k) || p.textHoldsKeyMaterial(v) {
 			n++
 			if p.masked {
@@ -374,15 +379,15 @@ func (p *kpProcessor) stripMap(m pcommon.Map) int {
 }
 
 // mayHold says whether v may hold key material below its own name: a map
-// or slice, or text with a quote in it.
+// or slice, or text with a quote or backslash in it (JSON text may).
 func mayHold(v pcommon.Value) bool {
 	switch v.Type() {
 	case pcommon.ValueTypeMap, pcommon.ValueTypeSlice:
 		return true
 	case pcommon.ValueTypeStr:
-		return strings.IndexByte(v.Str(), '"') >= 0
+		return strings.ContainsAny(v.Str(), "\"\\")
 	case pcommon.ValueTypeBytes:
-		return bytes.IndexByte(v.Bytes().AsRaw(), '"') >= 0
+		return bytes.ContainsAny(v.Bytes().AsRaw(), "\"\\")
 	}
 	return false
 }
@@ -461,7 +466,7 @@ func (p *kpProcessor) stripClientMetadata(ctx context.Context) (context.Context,
 		switch vs := info.Metadata.Get(k); {
 		case !p.keyMaterialMetadata(k, vs):
 			md[k] = vs
-		case p.masked:
+		case p.masked && !p.keyMaterial.InText(k):
 			md[k] = []string{p.mask}
 		}
 	}
@@ -471,7 +476,7 @@ func (p *kpProcessor) stripClientMetadata(ctx context.Context) (context.Context,
 // keyMaterialMetadata says whether a client metadata entry is key
 // material: by its key, or a value holding a key-material member name.
 func (p *kpProcessor) keyMaterialMetadata(k string, values []string) bool {
-	if p.keyMaterialKey(k) {
+	if p.keyMaterialKey(k) || p.keyMaterial.InText(k) {
 		return true
 	}
 	for _, v := range values {
