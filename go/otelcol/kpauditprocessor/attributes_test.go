@@ -132,41 +132,31 @@ func TestAttributesMasked(t *testing.T) {
 // include_metadata) reaches exporters through the context: it is passed on
 // without key material.
 func TestClientMetadataLosesKeyMaterial(t *testing.T) {
-	for _, tc := range []struct {
-		name, config, want string
-	}{
-		{"remove", "", ""},
-		{"mask", `{"redact":{"mode":"mask","mask":"***"}}`, "***"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := defaultConfig()
-			cfg.Config = tc.config
-			h := newHarness(t, cfg)
-			ctx := client.NewContext(context.Background(), client.Info{Metadata: client.NewMetadata(map[string][]string{
-				"Authorization": {"Bearer " + mark}, "x.iv": {mark}, "kafka_partition": {"3"},
-			})})
-			if err := h.proc.ConsumeLogs(ctx, logsOf(t, `{"action":"kms.secrets.wrap"}`)); err != nil {
-				t.Fatal(err)
+	eachRedactMode(t, func(t *testing.T, h *harness, mask string) {
+		ctx := client.NewContext(context.Background(), client.Info{Metadata: client.NewMetadata(map[string][]string{
+			"Authorization": {"Bearer " + mark}, "x.iv": {mark}, "kafka_partition": {"3"},
+		})})
+		if err := h.proc.ConsumeLogs(ctx, logsOf(t, `{"action":"kms.secrets.wrap"}`)); err != nil {
+			t.Fatal(err)
+		}
+		ctxs := h.sink.Contexts()
+		if len(ctxs) != 1 {
+			t.Fatalf("%d contexts", len(ctxs))
+		}
+		md := client.FromContext(ctxs[0]).Metadata
+		for _, k := range []string{"authorization", "x.iv"} {
+			got := md.Get(k)
+			if (mask == "" && got != nil) || (mask != "" && (len(got) != 1 || got[0] != mask)) {
+				t.Errorf("metadata %s = %q, want %q", k, got, mask)
 			}
-			ctxs := h.sink.Contexts()
-			if len(ctxs) != 1 {
-				t.Fatalf("%d contexts", len(ctxs))
-			}
-			md := client.FromContext(ctxs[0]).Metadata
-			for _, k := range []string{"authorization", "x.iv"} {
-				got := md.Get(k)
-				if (tc.want == "" && got != nil) || (tc.want != "" && (len(got) != 1 || got[0] != tc.want)) {
-					t.Errorf("metadata %s = %q, want %q", k, got, tc.want)
-				}
-			}
-			if got := md.Get("kafka_partition"); len(got) != 1 || got[0] != "3" {
-				t.Errorf("metadata kafka_partition = %q", got)
-			}
-			if got := counterValue(t, h, metricRedacted, nil); got != 2 {
-				t.Errorf("%s = %d, want 2", metricRedacted, got)
-			}
-		})
-	}
+		}
+		if got := md.Get("kafka_partition"); len(got) != 1 || got[0] != "3" {
+			t.Errorf("metadata kafka_partition = %q", got)
+		}
+		if got := counterValue(t, h, metricRedacted, nil); got != 2 {
+			t.Errorf("%s = %d, want 2", metricRedacted, got)
+		}
+	})
 }
 
 // Text that holds a copy of the raw event (an operator that copies the
@@ -176,80 +166,70 @@ func TestClientMetadataLosesKeyMaterial(t *testing.T) {
 func TestAttributeTextHoldingKeyMaterial(t *testing.T) {
 	raw := `{"action":"kms.secrets.wrap","requestData":{"Payload":"` + mark + `"}}`
 	escaped := strings.ReplaceAll(raw, `"`, `\"`)
-	for _, tc := range []struct {
-		name, config, mask string
-	}{
-		{"remove", "", ""},
-		{"mask", `{"redact":{"mode":"mask","mask":"***"}}`, "***"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := defaultConfig()
-			cfg.Config = tc.config
-			h := newHarness(t, cfg)
-			ld := logsOf(t, `{"action":"kms.secrets.wrap"}`)
-			rl := ld.ResourceLogs().At(0)
-			rl.Resource().Attributes().PutStr("original", raw)
-			attrs := rl.ScopeLogs().At(0).LogRecords().At(0).Attributes()
-			attrs.PutStr("log.record.original", raw)
-			attrs.PutStr("note", `say "hi" to "iv2"`)
-			attrs.PutEmptyBytes("raw.bytes").FromRaw([]byte(raw))
-			// Quotes as \u escapes, no quote byte; a key that holds the text.
-			attrs.PutStr("unicode", "{\\u0022iv\\u0022:\\u0022"+mark+"\\u0022}")
-			attrs.PutStr(`{"iv":"`+mark+`"}`, "v")
-			if err := attrs.PutEmptyMap("http").FromRaw(map[string]any{"body": escaped, "status": 200}); err != nil {
-				t.Fatal(err)
+	eachRedactMode(t, func(t *testing.T, h *harness, mask string) {
+		ld := logsOf(t, `{"action":"kms.secrets.wrap"}`)
+		rl := ld.ResourceLogs().At(0)
+		rl.Resource().Attributes().PutStr("original", raw)
+		attrs := rl.ScopeLogs().At(0).LogRecords().At(0).Attributes()
+		attrs.PutStr("log.record.original", raw)
+		attrs.PutStr("note", `say "hi" to "iv2"`)
+		attrs.PutEmptyBytes("raw.bytes").FromRaw([]byte(raw))
+		// Quotes as \u escapes, no quote byte; a key that holds the text.
+		attrs.PutStr("unicode", "{\\u0022iv\\u0022:\\u0022"+mark+"\\u0022}")
+		attrs.PutStr(`{"iv":"`+mark+`"}`, "v")
+		if err := attrs.PutEmptyMap("http").FromRaw(map[string]any{"body": escaped, "status": 200}); err != nil {
+			t.Fatal(err)
+		}
+		if err := attrs.PutEmptySlice("lines").FromRaw([]any{"plain", raw, []any{escaped}}); err != nil {
+			t.Fatal(err)
+		}
+		ctx := client.NewContext(context.Background(), client.Info{Metadata: client.NewMetadata(map[string][]string{
+			"x-original": {"ok", raw}, "x-id": {"r1"},
+		})})
+		if err := h.proc.ConsumeLogs(ctx, ld); err != nil {
+			t.Fatal(err)
+		}
+		h.noMark(t)
+		out := h.sink.AllLogs()[0]
+		got := out.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw()
+		want := map[string]any{
+			"note":  `say "hi" to "iv2"`,
+			"http":  map[string]any{"status": int64(200)},
+			"lines": []any{"plain", []any{}},
+		}
+		if mask != "" {
+			for _, k := range []string{"log.record.original", "raw.bytes", "unicode"} {
+				want[k] = mask
 			}
-			if err := attrs.PutEmptySlice("lines").FromRaw([]any{"plain", raw, []any{escaped}}); err != nil {
-				t.Fatal(err)
+			want["http"].(map[string]any)["body"] = mask
+			want["lines"] = []any{"plain", mask, []any{mask}}
+		}
+		for k, v := range want {
+			if fmt.Sprint(got[k]) != fmt.Sprint(v) {
+				t.Errorf("attribute %s = %v, want %v", k, got[k], v)
 			}
-			ctx := client.NewContext(context.Background(), client.Info{Metadata: client.NewMetadata(map[string][]string{
-				"x-original": {"ok", raw}, "x-id": {"r1"},
-			})})
-			if err := h.proc.ConsumeLogs(ctx, ld); err != nil {
-				t.Fatal(err)
+		}
+		for k := range got {
+			if _, ok := want[k]; !ok && !strings.HasPrefix(k, "kpaudit.") {
+				t.Errorf("attribute %s = %v is left", k, got[k])
 			}
-			h.noMark(t)
-			out := h.sink.AllLogs()[0]
-			got := out.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw()
-			want := map[string]any{
-				"note":  `say "hi" to "iv2"`,
-				"http":  map[string]any{"status": int64(200)},
-				"lines": []any{"plain", []any{}},
-			}
-			if tc.mask != "" {
-				for _, k := range []string{"log.record.original", "raw.bytes", "unicode"} {
-					want[k] = tc.mask
-				}
-				want["http"].(map[string]any)["body"] = tc.mask
-				want["lines"] = []any{"plain", tc.mask, []any{tc.mask}}
-			}
-			for k, v := range want {
-				if fmt.Sprint(got[k]) != fmt.Sprint(v) {
-					t.Errorf("attribute %s = %v, want %v", k, got[k], v)
-				}
-			}
-			for k := range got {
-				if _, ok := want[k]; !ok && !strings.HasPrefix(k, "kpaudit.") {
-					t.Errorf("attribute %s = %v is left", k, got[k])
-				}
-			}
-			res := out.ResourceLogs().At(0).Resource().Attributes().AsRaw()
-			if v, ok := res["original"]; ok != (tc.mask != "") || (ok && v != tc.mask) {
-				t.Errorf("resource attribute original = %v", v)
-			}
-			md := client.FromContext(h.sink.Contexts()[0]).Metadata
-			if v := md.Get("x-original"); (tc.mask == "" && v != nil) || (tc.mask != "" && (len(v) != 1 || v[0] != tc.mask)) {
-				t.Errorf("metadata x-original = %q", v)
-			}
-			if v := md.Get("x-id"); len(v) != 1 || v[0] != "r1" {
-				t.Errorf("metadata x-id = %q", v)
-			}
-			// Record: the original, the bytes, the unicode one, the key,
-			// http.body, two in lines; the resource's original; the
-			// metadata entry.
-			if got := counterValue(t, h, metricRedacted, nil); got != 9 {
-				t.Errorf("%s = %d, want 9", metricRedacted, got)
-			}
-		})
-	}
+		}
+		res := out.ResourceLogs().At(0).Resource().Attributes().AsRaw()
+		if v, ok := res["original"]; ok != (mask != "") || (ok && v != mask) {
+			t.Errorf("resource attribute original = %v", v)
+		}
+		md := client.FromContext(h.sink.Contexts()[0]).Metadata
+		if v := md.Get("x-original"); (mask == "" && v != nil) || (mask != "" && (len(v) != 1 || v[0] != mask)) {
+			t.Errorf("metadata x-original = %q", v)
+		}
+		if v := md.Get("x-id"); len(v) != 1 || v[0] != "r1" {
+			t.Errorf("metadata x-id = %q", v)
+		}
+		// Record: the original, the bytes, the unicode one, the key,
+		// http.body, two in lines; the resource's original; the
+		// metadata entry.
+		if got := counterValue(t, h, metricRedacted, nil); got != 9 {
+			t.Errorf("%s = %d, want 9", metricRedacted, got)
+		}
+	})
 }

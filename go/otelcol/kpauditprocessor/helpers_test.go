@@ -177,3 +177,18 @@ func keyCRN(location string) string {
 func eventWith(action, code string) string {
 	return `{"action":"` + action + `","reason":{"reasonCode":` + code + `},"logSourceCRN":"` + crn("us-south") + `"}`
 }
+
+// eachRedactMode runs f in remove mode and in mask mode (mask "***"), each
+// on a harness of its own; mask is "" in remove mode.
+func eachRedactMode(t *testing.T, f func(t *testing.T, h *harness, mask string)) {
+	for _, tc := range []struct{ name, config, mask string }{
+		{"remove", "", ""},
+		{"mask", `{"redact":{"mode":"mask","mask":"***"}}`, "***"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := defaultConfig()
+			cfg.Config = tc.config
+			f(t, newHarness(t, cfg), tc.mask)
+		})
+	}
+}
