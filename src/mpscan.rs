@@ -366,7 +366,7 @@ impl Scanner<'_, '_> {
             Head::Bin { len } => {
                 let (start, end) = self.body(header, len)?;
                 let name = &self.input[start..end];
-                (Some(name), end, json_marks(name))
+                (Some(name), end, swar::json_marks(name))
             }
             Head::Ext { len } => (None, self.body(header, len)?.1, false),
             Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber => {
@@ -565,7 +565,7 @@ impl Scanner<'_, '_> {
             }
             Head::Bin { len } => {
                 let (start, end) = self.body(header, len)?;
-                if json_marks(&self.input[start..end]) {
+                if swar::json_marks(&self.input[start..end]) {
                     self.text_value(value_start, start, end);
                 }
                 (Capture::Other, end)
@@ -644,11 +644,6 @@ impl Scanner<'_, '_> {
         }
         self.cur.left -= 1;
     }
-}
-
-/// Whether binary data has a `"` or `\`, as `swar::text` says of strings.
-fn json_marks(bytes: &[u8]) -> bool {
-    bytes.iter().any(|&b| b == b'"' || b == b'\\')
 }
 
 /// Whether a member name with a quote or backslash in it holds JSON text with key

@@ -64,8 +64,14 @@ pub fn text(bytes: &[u8]) -> Text {
 fn exact_text(bytes: &[u8]) -> Text {
     Text {
         ascii: bytes.is_ascii(),
-        json_marks: bytes.iter().any(|&b| b == b'"' || b == b'\\'),
+        json_marks: json_marks(bytes),
     }
+}
+
+/// Whether there is a `"` or `\`, byte by byte: for binary data, and for
+/// strings the word test could not clear.
+pub fn json_marks(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| b == b'"' || b == b'\\')
 }
 
 /// High bit set in some byte of the result if a byte of `w` is `"`, `\`

@@ -210,9 +210,10 @@ func (p *processor) scrubMeta(msg *service.Message) (n int) {
 	}
 	var changes []change
 	_ = msg.MetaWalkMut(func(k string, v any) error {
-		if p.keyMaterial.Is(k) || p.keyMaterial.InText(k) || p.textHoldsKeyMaterial(v) {
+		keyText := p.keyMaterial.InText(k)
+		if keyText || p.keyMaterial.Is(k) || p.textHoldsKeyMaterial(v) {
 			// A key that holds such text goes whole, in mask mode too.
-			changes = append(changes, change{k, p.mask, !p.masked || p.keyMaterial.InText(k)})
+			changes = append(changes, change{k, p.mask, !p.masked || keyText})
 			n++
 			return nil
 		}

@@ -364,18 +364,25 @@ func (p *kpProcessor) stripMap(m pcommon.Map) int {
 			n++
 			return true
 		}
-		if p.keyMaterialKey(k) || p.textHoldsKeyMaterial(v) {
-			n++
-			if p.masked {
-				v.SetStr(p.mask)
-				return false
-			}
-			return true
-		}
-		n += p.stripValue(v)
-		return false
+		return p.dropOrStrip(v, p.keyMaterialKey(k) || p.textHoldsKeyMaterial(v), &n)
 	})
 	return n
+}
+
+// dropOrStrip acts on one map or slice element for RemoveIf: one that goes
+// is counted and masked (then kept) or removed; any other is stripped
+// inside. It returns whether to remove it.
+func (p *kpProcessor) dropOrStrip(v pcommon.Value, goes bool, n *int) bool {
+	if !goes {
+		*n += p.stripValue(v)
+		return false
+	}
+	*n++
+	if p.masked {
+		v.SetStr(p.mask)
+		return false
+	}
+	return true
 }
 
 // mayHold says whether v may hold key material below its own name: a map
@@ -385,9 +392,11 @@ func mayHold(v pcommon.Value) bool {
 	case pcommon.ValueTypeMap, pcommon.ValueTypeSlice:
 		return true
 	case pcommon.ValueTypeStr:
-		return strings.ContainsAny(v.Str(), "\"\\")
+		s := v.Str()
+		return strings.IndexByte(s, '"') >= 0 || strings.IndexByte(s, '\\') >= 0
 	case pcommon.ValueTypeBytes:
-		return bytes.ContainsAny(v.Bytes().AsRaw(), "\"\\")
+		b := v.Bytes().AsRaw()
+		return bytes.IndexByte(b, '"') >= 0 || bytes.IndexByte(b, '\\') >= 0
 	}
 	return false
 }
@@ -427,16 +436,7 @@ func (p *kpProcessor) stripValue(v pcommon.Value) int {
 	case pcommon.ValueTypeSlice:
 		n := 0
 		v.Slice().RemoveIf(func(e pcommon.Value) bool {
-			if p.textHoldsKeyMaterial(e) {
-				n++
-				if p.masked {
-					e.SetStr(p.mask)
-					return false
-				}
-				return true
-			}
-			n += p.stripValue(e)
-			return false
+			return p.dropOrStrip(e, p.textHoldsKeyMaterial(e), &n)
 		})
 		return n
 	}
