@@ -2,7 +2,7 @@
 //! every input line accounted for (emitted, or rejected with its reason).
 
 use crate::error::Error;
-use crate::msgpack;
+use crate::msgpack::{self, Head};
 use crate::rejects::{RejectLog, Rejected};
 use crate::severity::Severity;
 use crate::transform::{Output, Transform};
@@ -264,10 +264,171 @@ pub fn msgpack_item_len(bytes: &[u8]) -> Option<usize> {
     msgpack::skip_value(bytes, 0)
 }
 
+/// What a reader of a MessagePack stream can tell of the item at the start
+/// of what it holds so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemStart {
+    /// The item is whole: its length.
+    Whole(usize),
+    /// More bytes may complete it.
+    Partial,
+    /// It holds the reserved byte 0xc1: no item can be cut from here on.
+    Invalid,
+}
+
+pub fn msgpack_item_start(bytes: &[u8]) -> ItemStart {
+    match msgpack::value_end(bytes, 0) {
+        Ok(len) => ItemStart::Whole(len),
+        Err(msgpack::HeadError::End) => ItemStart::Partial,
+        Err(msgpack::HeadError::Reserved) => ItemStart::Invalid,
+    }
+}
+
+/// Passes over one MessagePack item given in pieces, keeping none of it:
+/// how a reader gets past an item too large to hold (its lengths are
+/// followed, nothing else is checked).
+#[derive(Clone, Debug)]
+pub struct ItemSkipper {
+    /// Values still to pass; containers add their items.
+    pending: u64,
+    /// Bytes of a string, binary or extension body still to pass.
+    body_left: u64,
+    /// A header cut between pieces, so far.
+    header: [u8; 9],
+    header_len: usize,
+}
+
+/// Where an `ItemSkipper` is after a piece.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Skipped {
+    /// The item ended this many bytes into the piece.
+    Done(usize),
+    /// The piece was all of the item so far: feed the next one.
+    More,
+    /// The item holds the reserved byte 0xc1.
+    Invalid,
+}
+
+impl Default for ItemSkipper {
+    fn default() -> Self {
+        ItemSkipper {
+            pending: 1,
+            body_left: 0,
+            header: [0; 9],
+            header_len: 0,
+        }
+    }
+}
+
+impl ItemSkipper {
+    pub fn feed(&mut self, piece: &[u8]) -> Skipped {
+        let mut pos = 0;
+        loop {
+            let take = self.body_left.min((piece.len() - pos) as u64);
+            pos += take as usize;
+            self.body_left -= take;
+            if self.body_left > 0 {
+                return Skipped::More;
+            }
+            if self.pending == 0 {
+                return Skipped::Done(pos);
+            }
+            if pos == piece.len() {
+                return Skipped::More;
+            }
+            // A header, perhaps begun in an earlier piece: at most 9 bytes.
+            let had = self.header_len;
+            let copy = (self.header.len() - had).min(piece.len() - pos);
+            self.header[had..had + copy].copy_from_slice(&piece[pos..pos + copy]);
+            let (head, header) = match msgpack::head(&self.header[..had + copy], 0) {
+                Ok(h) => h,
+                Err(msgpack::HeadError::End) => {
+                    self.header_len = had + copy;
+                    return Skipped::More;
+                }
+                Err(msgpack::HeadError::Reserved) => return Skipped::Invalid,
+            };
+            pos += header - had;
+            self.header_len = 0;
+            self.pending -= 1;
+            match head {
+                Head::Str { len } | Head::Bin { len } | Head::Ext { len } => {
+                    self.body_left = len as u64;
+                }
+                Head::Array { items } => self.pending = self.pending.saturating_add(items),
+                Head::Map { members } => {
+                    self.pending = self.pending.saturating_add(members.saturating_mul(2));
+                }
+                Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber => {}
+            }
+        }
+    }
+}
+
 /// A name as a C host borrows it: its bytes and a NUL.
 pub(crate) fn with_nul(name: &str) -> Vec<u8> {
     let mut c = Vec::with_capacity(name.len() + 1);
     c.extend_from_slice(name.as_bytes());
     c.push(0);
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Items of every header width, with what follows them.
+    fn items() -> Vec<Vec<u8>> {
+        let mut str32 = vec![0xdb, 0, 0, 1, 0];
+        str32.resize(5 + 256, b's');
+        vec![
+            vec![0x01],
+            vec![0x81, 0xa1, b'k', 0xcf, 1, 2, 3, 4, 5, 6, 7, 8],
+            vec![0x92, 0xd7, 0x00, 0, 0, 0, 1, 0, 0, 0, 2, 0x80],
+            vec![0xdd, 0, 0, 0, 2, 0xc7, 2, 9, b'a', b'b', 0xc4, 1, b'x'],
+            vec![0xde, 0, 1, 0xa0, 0x91, 0xc0],
+            str32,
+        ]
+    }
+
+    #[test]
+    fn the_skipper_ends_where_the_item_does_at_any_cut() {
+        for item in items() {
+            let mut stream = item.clone();
+            stream.extend_from_slice(&[0x93, 0xc2, 0xc3]);
+            assert_eq!(msgpack_item_start(&stream), ItemStart::Whole(item.len()));
+            assert_eq!(
+                msgpack_item_start(&item[..item.len() - 1]),
+                ItemStart::Partial
+            );
+            for a in 0..stream.len() {
+                for b in a..stream.len() {
+                    let mut s = ItemSkipper::default();
+                    let mut at = 0;
+                    let mut end = None;
+                    for piece in [&stream[..a], &stream[a..b], &stream[b..]] {
+                        match s.feed(piece) {
+                            Skipped::Done(n) => {
+                                end = Some(at + n);
+                                break;
+                            }
+                            Skipped::More => at += piece.len(),
+                            Skipped::Invalid => panic!("{item:x?}"),
+                        }
+                    }
+                    assert_eq!(end, Some(item.len()), "{item:x?} cut at {a}, {b}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_reserved_byte_is_invalid_however_it_arrives() {
+        let stream = [0x92, 0x01, 0xc1, 0x02];
+        assert_eq!(msgpack_item_start(&stream), ItemStart::Invalid);
+        assert_eq!(msgpack_item_start(&stream[..2]), ItemStart::Partial);
+        let mut s = ItemSkipper::default();
+        assert_eq!(s.feed(&stream[..2]), Skipped::More);
+        assert_eq!(s.feed(&stream[2..]), Skipped::Invalid);
+    }
 }

@@ -214,28 +214,34 @@ pub fn str_value(text: &str) -> Vec<u8> {
 /// The end of the value starting at `pos`, checking lengths only (not
 /// UTF-8 or depth): how a batch finds where one record ends. `None` when
 /// the bytes end first or hold the reserved byte.
-pub fn skip_value(input: &[u8], mut pos: usize) -> Option<usize> {
+pub fn skip_value(input: &[u8], pos: usize) -> Option<usize> {
+    value_end(input, pos).ok()
+}
+
+/// `skip_value`, telling the bytes ending first (`End`: more may complete
+/// the value) from the reserved byte (`Reserved`: nothing can).
+pub fn value_end(input: &[u8], mut pos: usize) -> Result<usize, HeadError> {
     // Values still to skip; containers add their items.
     let mut pending: u64 = 1;
     while pending > 0 {
-        let (head, header) = head(input, pos).ok()?;
-        pos = pos.checked_add(header)?;
+        let (head, header) = head(input, pos)?;
+        pos = pos.checked_add(header).ok_or(HeadError::End)?;
         pending -= 1;
         match head {
             Head::Str { len } | Head::Bin { len } | Head::Ext { len } => {
-                pos = pos.checked_add(len)?;
+                pos = pos.checked_add(len).ok_or(HeadError::End)?;
                 if pos > input.len() {
-                    return None;
+                    return Err(HeadError::End);
                 }
             }
-            Head::Array { items } => pending = pending.checked_add(items)?,
-            Head::Map { members } => pending = pending.checked_add(members.checked_mul(2)?)?,
+            Head::Array { items } => pending = pending.saturating_add(items),
+            Head::Map { members } => pending = pending.saturating_add(members.saturating_mul(2)),
             Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber => {}
         }
         // Every pending value needs at least one byte.
         if pending > (input.len() - pos) as u64 {
-            return None;
+            return Err(HeadError::End);
         }
     }
-    Some(pos)
+    Ok(pos)
 }

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use kpaudit::batch::{ItemSkipper, ItemStart, Skipped};
 use kpaudit::{Batch, ErrorKind, Severity, Transform};
 
 use crate::{fail, load_transform, Format, EXIT_IO, EXIT_OK, EXIT_REJECTED, EXIT_USAGE};
@@ -368,54 +369,139 @@ impl Job<'_> {
         Ok(len)
     }
 
+    /// Reads MessagePack items in blocks and hands the batch every whole
+    /// item of a block at once. An item over `limits.max_event_bytes` is
+    /// followed to its end and rejected without being held; bytes that no
+    /// item can be cut from (the reserved byte 0xc1) are rejected as one
+    /// item with the rest of the input, which is read to its end and not
+    /// held either.
     fn msgpack(&mut self, input: &str, mut reader: impl Read) -> Result<(), String> {
+        let limit = self.t.max_event_bytes();
         let mut buf: Vec<u8> = Vec::with_capacity(CHUNK * 2);
         let mut items = 0u64;
         let mut eof = false;
         while !eof || !buf.is_empty() {
-            // Fill to a chunk (or, for one large item, until it is whole).
-            while !eof && buf.len() < CHUNK {
-                let mut block = [0u8; 64 << 10];
-                let n = reader
-                    .read(&mut block)
+            // Fill to a chunk.
+            if !eof && buf.len() < CHUNK {
+                eof = fill(&mut reader, &mut buf, CHUNK)
                     .map_err(|e| format!("reading {input}: {e}"))?;
-                eof = n == 0;
-                buf.extend_from_slice(&block[..n]);
             }
             let mut end = 0;
             let mut count = 0u64;
+            let mut first = ItemStart::Partial;
             while end < buf.len() && (end < CHUNK || eof) {
-                match kpaudit::batch::msgpack_item_len(&buf[end..]) {
-                    Some(len) => {
+                match kpaudit::batch::msgpack_item_start(&buf[end..]) {
+                    ItemStart::Whole(len) => {
                         end += len;
                         count += 1;
                     }
-                    None => break,
+                    other => {
+                        if end == 0 {
+                            first = other;
+                        }
+                        break;
+                    }
+                }
+            }
+            if end == 0 && !eof {
+                match first {
+                    // One item larger than a chunk, within the limit so far
+                    // (its framing aside): read on.
+                    ItemStart::Partial if buf.len() <= limit + FRAMING => {
+                        let more = buf.len() + CHUNK;
+                        eof = fill(&mut reader, &mut buf, more)
+                            .map_err(|e| format!("reading {input}: {e}"))?;
+                        continue;
+                    }
+                    ItemStart::Partial => {
+                        items += 1;
+                        self.skip_item(input, items, &mut reader, &mut buf, &mut eof)?;
+                        continue;
+                    }
+                    // No item can be cut from here on: what is held goes
+                    // to the batch, which rejects it as one item, and the
+                    // rest of the input is counted with it, not held.
+                    _ => {
+                        self.totals.bytes +=
+                            drain(&mut reader).map_err(|e| format!("reading {input}: {e}"))?;
+                        eof = true;
+                    }
                 }
             }
             if end == 0 {
-                if eof {
-                    // What is left does not form an item: the batch
-                    // rejects it as one.
-                    end = buf.len();
-                } else {
-                    // One item larger than a chunk: read on.
-                    let mut block = vec![0u8; CHUNK];
-                    let n = reader
-                        .read(&mut block)
-                        .map_err(|e| format!("reading {input}: {e}"))?;
-                    eof = n == 0;
-                    buf.extend_from_slice(&block[..n]);
-                    continue;
-                }
+                // What is left does not form an item: the batch rejects it
+                // as one.
+                end = buf.len();
             }
-            let first = items + 1;
-            self.chunk(input, &buf[..end], first, Format::Msgpack)?;
+            self.chunk(input, &buf[..end], items + 1, Format::Msgpack)?;
             items += count.max(1);
             buf.drain(..end);
         }
         Ok(())
     }
+
+    /// Follows the item `item` (at the start of `buf`, over the limit) to
+    /// its end, keeping none of it, and rejects it; `buf` is left holding
+    /// what follows. An item that breaks off or holds the reserved byte
+    /// takes the rest of the input with it.
+    fn skip_item(
+        &mut self,
+        input: &str,
+        item: u64,
+        reader: &mut impl Read,
+        buf: &mut Vec<u8>,
+        eof: &mut bool,
+    ) -> Result<(), String> {
+        let limit = self.t.max_event_bytes();
+        let mut skipper = ItemSkipper::default();
+        let mut len = 0usize;
+        let mut piece = std::mem::take(buf);
+        let error = loop {
+            match skipper.feed(&piece) {
+                Skipped::Done(n) => {
+                    len += n;
+                    buf.extend_from_slice(&piece[n..]);
+                    break kpaudit::Error::too_large(len, limit);
+                }
+                Skipped::More => len += piece.len(),
+                Skipped::Invalid => {
+                    len += piece.len();
+                    len += drain(reader).map_err(|e| format!("reading {input}: {e}"))? as usize;
+                    *eof = true;
+                    break kpaudit::Error::event(
+                        "the reserved byte 0xc1 in an item over the limit; the rest of the input is not read as items",
+                        0,
+                    );
+                }
+            }
+            piece.resize(64 << 10, 0);
+            let n = read_some(reader, &mut piece).map_err(|e| format!("reading {input}: {e}"))?;
+            if n == 0 {
+                *eof = true;
+                break kpaudit::Error::event(
+                    "unexpected end of input in an item over the limit",
+                    len,
+                );
+            }
+            piece.truncate(n);
+        };
+        self.totals.lines += 1;
+        self.totals.bytes += len as u64;
+        self.dead_letter(input, item, error.kind(), error.message(), Format::Msgpack)?;
+        if let Some(bar) = &self.progress {
+            bar.inc(len as u64);
+        }
+        Ok(())
+    }
+}
+
+/// Room allowed beyond `limits.max_event_bytes` for an item's framing
+/// (Fluent Bit's `[[time, metadata], record]`) before it is over the limit.
+const FRAMING: usize = 1 << 10;
+
+/// Reads `reader` to its end, keeping nothing; returns the bytes read.
+fn drain(reader: &mut impl Read) -> std::io::Result<u64> {
+    std::io::copy(reader, &mut std::io::sink())
 }
 
 pub fn run(args: RunArgs) -> u8 {
