@@ -11,7 +11,14 @@ use crate::scan::{Capture, Field};
 use crate::severity::{Origin, Precedence, Severity};
 use crate::transform::{Output, Transform};
 
-/// The decisions about one event.
+/// What an explanation shows for a value it read that holds JSON text with
+/// key material (the transform wrote `null` or the mask in its place), and
+/// in a path for a member name that holds such text.
+pub const WITHHELD: &str = "(withheld: it holds key material)";
+
+/// The decisions about one event. Nothing in it holds key material: a
+/// value or name read from the event that holds JSON text with some is
+/// shown as `WITHHELD`, as the output nulls or drops it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Explanation {
     /// The transformed event, as `Transform::transform` gives it.
@@ -67,6 +74,7 @@ impl Transform {
         let status_rule =
             status.and_then(|c| rules.status_rule(action.as_deref().map(str::as_bytes), c));
         let decided_by = decided_by(rules.precedence(), action_rule, status_rule);
+        let action = action.map(|a| self.shown(a));
 
         let order: &[(Field, &str, bool)] = if envelope {
             &[
@@ -92,9 +100,11 @@ impl Transform {
                 Capture::Missing | Capture::Null => continue,
                 capture => {
                     route_field = Some(name.to_owned());
-                    route_value = string_of(event, capture);
+                    route_value = string_of(event, capture).map(|v| self.shown(v));
                     location = route_value.as_deref().and_then(|v| {
-                        let loc = if is_uri {
+                        let loc = if v == WITHHELD {
+                            None
+                        } else if is_uri {
                             uri_location(v.as_bytes())
                         } else {
                             crn_location(v.as_bytes())
@@ -119,12 +129,22 @@ impl Transform {
             route_field,
             route_value,
             location,
-            redacted: self.redacted_paths(event)?,
+            redacted: self.redacted_paths(event, envelope)?,
         })
     }
 
-    /// The JSON paths of the members the transform removes from `event`.
-    fn redacted_paths(&self, event: &[u8]) -> Result<Vec<String>, Error> {
+    /// A string read from the event, as an explanation may show it.
+    fn shown(&self, value: String) -> String {
+        if self.holds_key_material_text(value.as_bytes()) {
+            WITHHELD.to_owned()
+        } else {
+            value
+        }
+    }
+
+    /// The JSON paths of the members the transform removes from `event`;
+    /// `envelope` is whether the scan found an envelope's event in it.
+    fn redacted_paths(&self, event: &[u8], envelope: bool) -> Result<Vec<String>, Error> {
         let mut paths = Vec::new();
         let mut de = serde_json::Deserializer::from_slice(event);
         let walk = Walk {
@@ -133,6 +153,7 @@ impl Transform {
             paths: &mut paths,
             top_level: true,
             event: true,
+            envelope,
         };
         walk.deserialize(&mut de)
             .map_err(|e| Error::event(&format!("cannot explain: {e}"), 0))?;
@@ -197,8 +218,15 @@ fn status_of(event: &[u8], capture: Capture) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// `$.a.b[2]["odd name"]` style paths.
-fn push_name(path: &mut String, name: &str) {
+/// `$.a.b[2]["odd name"]` style paths; a name that holds key material
+/// (`holds_text`) is withheld.
+fn push_name(path: &mut String, name: &str, holds_text: bool) {
+    if holds_text {
+        path.push('[');
+        path.push_str(WITHHELD);
+        path.push(']');
+        return;
+    }
     let plain = !name.is_empty()
         && name
             .bytes()
@@ -223,13 +251,17 @@ struct Walk<'a> {
     /// This map is an event: the top level, or an envelope's event, whose
     /// `severity` (and route field) the transform replaces.
     event: bool,
+    /// The scan found an envelope's event (the first top-level `payload`
+    /// that looks like an event is it).
+    envelope: bool,
 }
 
 /// What a walked value was, for the envelope test of a top-level `payload`.
 #[derive(Default)]
 struct Seen {
     is_string: bool,
-    string_action: bool,
+    /// An object whose (last) `action` or `eventTime` is a string.
+    event_like: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for Walk<'_> {
@@ -247,16 +279,16 @@ impl<'de> Visitor<'de> for Walk<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Seen, A::Error> {
-        let mut seen = Seen::default();
+        let (mut string_action, mut string_time) = (false, false);
         let mut envelope_seen = false;
         while let Some(name) = map.next_key::<String>()? {
             let mut path = self.path.clone();
-            push_name(&mut path, &name);
-            let key_material = self.t.is_key_material(name.as_bytes())
-                || self.t.holds_key_material_text(name.as_bytes());
+            let holds_text = self.t.holds_key_material_text(name.as_bytes());
+            push_name(&mut path, &name, holds_text);
+            let key_material = self.t.is_key_material(name.as_bytes()) || holds_text;
             let envelope_candidate = self.top_level
+                && self.envelope
                 && !envelope_seen
-                && self.t.unwraps_envelopes()
                 && name.eq_ignore_ascii_case("payload");
             if key_material && !envelope_candidate {
                 self.paths.push(path);
@@ -281,12 +313,16 @@ impl<'de> Visitor<'de> for Walk<'_> {
                 },
                 top_level: false,
                 event: envelope_candidate,
+                envelope: false,
             })?;
             if name == "action" {
-                seen.string_action = child.is_string;
+                string_action = child.is_string;
+            }
+            if name == "eventTime" {
+                string_time = child.is_string;
             }
             if envelope_candidate {
-                if child.string_action {
+                if child.event_like {
                     envelope_seen = true;
                     self.paths.append(&mut inner);
                 } else {
@@ -294,7 +330,10 @@ impl<'de> Visitor<'de> for Walk<'_> {
                 }
             }
         }
-        Ok(seen)
+        Ok(Seen {
+            is_string: false,
+            event_like: string_action || string_time,
+        })
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Seen, A::Error> {
@@ -307,6 +346,7 @@ impl<'de> Visitor<'de> for Walk<'_> {
                 paths: &mut *self.paths,
                 top_level: false,
                 event: false,
+                envelope: false,
             };
             if seq.next_element_seed(walk)?.is_none() {
                 return Ok(Seen::default());
@@ -321,7 +361,7 @@ impl<'de> Visitor<'de> for Walk<'_> {
         }
         Ok(Seen {
             is_string: true,
-            string_action: false,
+            event_like: false,
         })
     }
     fn visit_bool<E>(self, _: bool) -> Result<Seen, E> {

@@ -9,8 +9,8 @@ use crate::error::Error;
 use crate::msgpack::{self, Head, HeadError, MapWidth};
 use crate::redact::RedactMode;
 use crate::scan::{
-    edit_of, may_be_envelope, read_of, Capture, Captures, Context, Edit, Field, Plan, Read,
-    INNER_FIELDS,
+    edit_of, envelope_refused, is_envelope_event, may_be_envelope, read_of, Capture, Captures,
+    Context, Edit, Plan, Read, INNER_FIELDS,
 };
 use crate::swar;
 
@@ -195,6 +195,28 @@ pub fn scan(
     stack: &mut Vec<Frame>,
     out: &mut Vec<u8>,
 ) -> Result<Scanned, Error> {
+    let out_len = out.len();
+    let scanned = scan_once(input, top, rest, plan, mask, stack, out)?;
+    if scanned.envelope.is_some() && envelope_refused(&scanned.captures) {
+        out.truncate(out_len);
+        let plan = Plan {
+            envelope: false,
+            ..*plan
+        };
+        return scan_once(input, top, rest, &plan, mask, stack, out);
+    }
+    Ok(scanned)
+}
+
+fn scan_once(
+    input: &[u8],
+    top: Top,
+    rest: Rest,
+    plan: &Plan<'_>,
+    mask: &[u8],
+    stack: &mut Vec<Frame>,
+    out: &mut Vec<u8>,
+) -> Result<Scanned, Error> {
     stack.clear();
     let (top, pos, depth) = match top {
         Top::Record => {
@@ -354,10 +376,11 @@ impl Scanner<'_, '_> {
 
     /// A map's member name, and what becomes of the member. Names are
     /// strings (or binary); a member with another scalar as its key is
-    /// kept as it is.
+    /// kept as it is, except an extension whose data spells key material.
     fn member_name(&mut self) -> Result<(), Fault> {
         let key_start = self.pos;
         let (head, header) = self.head()?;
+        let mut ext_edit = None;
         let (name, end, marks) = match head {
             Head::Str { len } => {
                 let (start, end, marks) = self.string(header, len)?;
@@ -368,7 +391,11 @@ impl Scanner<'_, '_> {
                 let name = &self.input[start..end];
                 (Some(name), end, swar::json_marks(name))
             }
-            Head::Ext { len } => (None, self.body(header, len)?.1, false),
+            Head::Ext { len } => {
+                let (start, end) = self.body(header, len)?;
+                ext_edit = ext_name_edit(self.plan, &self.input[start + 1..end]);
+                (None, end, false)
+            }
             Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber => {
                 (None, key_start + header, false)
             }
@@ -402,7 +429,7 @@ impl Scanner<'_, '_> {
         let edit = match name {
             _ if drop => Edit::Drop,
             Some(name) => edit_of(self.plan, frame.context, name),
-            None => Edit::Keep,
+            None => ext_edit.unwrap_or(Edit::Keep),
         };
         let value_start = self.pos;
         if let (Edit::Redact, Envelope::No, Some(name)) = (edit, self.envelope, name) {
@@ -474,10 +501,7 @@ impl Scanner<'_, '_> {
         let Envelope::Pending(undo) = self.envelope else {
             return;
         };
-        if matches!(
-            self.captures[Field::InnerAction as usize],
-            Capture::Str { .. }
-        ) {
+        if is_envelope_event(&self.captures) {
             self.flush(self.pos);
             let add_severity = self.inner_severity_hole.is_none();
             let add_route = self.plan.route_field.is_some() && self.inner_route_hole.is_none();
@@ -570,7 +594,14 @@ impl Scanner<'_, '_> {
                 }
                 (Capture::Other, end)
             }
-            Head::Ext { len } => (Capture::Other, self.body(header, len)?.1),
+            Head::Ext { len } => {
+                let (start, end) = self.body(header, len)?;
+                // The data after the type byte, which a shipper may print.
+                if swar::json_marks(&self.input[start + 1..end]) {
+                    self.text_value(value_start, start + 1, end);
+                }
+                (Capture::Other, end)
+            }
             Head::Array { items } => return self.open(false, items, value_start, header),
             Head::Map { members } => return self.open(true, members, value_start, header),
         };
@@ -653,4 +684,20 @@ impl Scanner<'_, '_> {
 #[inline(never)]
 fn name_holds_text(plan: &Plan<'_>, name: &[u8]) -> bool {
     plan.key_material.in_text(name)
+}
+
+/// What becomes of a member whose name is an extension with `data` after
+/// its type byte. A reader cannot take it for a name, but a shipper prints
+/// it (Fluent Bit as escaped bytes) with the value in clear beside it, so
+/// data that spells a key-material name, or holds JSON text with one,
+/// takes the member out as such a name would. Nothing is read from it.
+#[cold]
+fn ext_name_edit(plan: &Plan<'_>, data: &[u8]) -> Option<Edit> {
+    if swar::json_marks(data) && name_holds_text(plan, data) {
+        Some(Edit::Drop)
+    } else if plan.key_material.contains(data) {
+        Some(Edit::Redact)
+    } else {
+        None
+    }
 }

@@ -89,6 +89,17 @@ impl RouteRules {
             .unwrap_or(self.unmatched)
     }
 
+    /// `route_location` for a location read from a host name, which DNS
+    /// compares without regard to case (`EU-DE.kms.cloud.ibm.com`).
+    pub fn route_host_location(&self, location: Option<&[u8]>) -> usize {
+        match location {
+            Some(loc) if loc.iter().any(u8::is_ascii_uppercase) => {
+                self.route_location(Some(&loc.to_ascii_lowercase()))
+            }
+            _ => self.route_location(location),
+        }
+    }
+
     /// The route of a location: a region, or a zone inside one (`eu-de-1`).
     fn region(&self, location: &[u8]) -> Option<usize> {
         if let Some(&i) = self.by_region.get(location) {
@@ -122,8 +133,18 @@ pub fn crn_location(crn: &[u8]) -> Option<&[u8]> {
 /// Services) endpoint URL. A bare path has no host, and a host of another
 /// shape has no region: both give `None`.
 pub fn uri_location(uri: &[u8]) -> Option<&[u8]> {
-    let after_scheme = uri.windows(3).position(|w| w == b"://")? + 3;
-    let authority = &uri[after_scheme..];
+    // The scheme opens the URI: a `://` later on (a URL in the query of a
+    // bare path) names no host of this request.
+    let scheme_end = uri.windows(3).position(|w| w == b"://")?;
+    let scheme = &uri[..scheme_end];
+    let scheme_ok = scheme.first().is_some_and(u8::is_ascii_alphabetic)
+        && scheme
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !scheme_ok {
+        return None;
+    }
+    let authority = &uri[scheme_end + 3..];
     let end = authority
         .iter()
         .position(|&b| matches!(b, b'/' | b'?' | b'#'))
@@ -294,6 +315,17 @@ mod tests {
             Some(&b"jp-tok"[..])
         );
         assert_eq!(uri_location(b"/api/v2/keys/abc"), None);
+        // Only a scheme at the start opens a host.
+        assert_eq!(
+            uri_location(b"/api/v2/keys?next=https://us-east.kms.cloud.ibm.com/x"),
+            None
+        );
+        assert_eq!(uri_location(b"x y://us-east.kms.cloud.ibm.com/x"), None);
+        assert_eq!(uri_location(b"://us-east.kms.cloud.ibm.com/x"), None);
+        assert_eq!(
+            uri_location(b"git+https://us-east.kms.cloud.ibm.com/x"),
+            Some(&b"us-east"[..])
+        );
         assert_eq!(uri_location(b"https://example.com/api"), None);
         assert_eq!(uri_location(b"https://a.b.kms.cloud.ibm.com/"), None);
     }

@@ -48,12 +48,14 @@ pub enum Field {
     InnerReasonCode = 7,
     InnerTargetId = 8,
     InnerRequestUri = 9,
+    /// Read only to tell an envelope's event (see `is_envelope_event`).
+    InnerEventTime = 10,
 }
 
 /// The first of the inner fields; they are cleared together.
-pub const INNER_FIELDS: std::ops::Range<usize> = 5..10;
+pub const INNER_FIELDS: std::ops::Range<usize> = 5..11;
 
-pub type Captures = [Capture; 10];
+pub type Captures = [Capture; 11];
 
 /// A piece of the output: the event is written as the pieces in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,8 +157,9 @@ pub(crate) enum Read {
 }
 
 /// Every name `read_of` answers for, in some context.
-pub(crate) const READ_NAMES: [&str; 8] = [
+pub(crate) const READ_NAMES: [&str; 9] = [
     "action",
+    "eventTime",
     "logSourceCRN",
     "reason",
     "target",
@@ -178,6 +181,7 @@ pub(crate) fn read_of(context: Context, name: &[u8]) -> Option<Read> {
         (Context::Request, b"requestURI") => Some(Read::Value(Field::RequestUri)),
         (Context::Payload, b"action") => Some(Read::Value(Field::InnerAction)),
         (Context::Payload, b"logSourceCRN") => Some(Read::Value(Field::InnerLogSourceCrn)),
+        (Context::Payload, b"eventTime") => Some(Read::Value(Field::InnerEventTime)),
         (Context::Payload, b"reason") => {
             Some(Read::Object(Context::PayloadReason, Field::InnerReasonCode))
         }
@@ -231,6 +235,23 @@ pub(crate) fn may_be_envelope(
         && context == Context::Top
         && first == Some(b'{')
         && name.eq_ignore_ascii_case(b"payload")
+}
+
+/// Whether a top-level `payload` object, now scanned, is an envelope's
+/// event: it holds a string `action` or `eventTime` (the last of each, as
+/// for every field read).
+pub(crate) fn is_envelope_event(captures: &Captures) -> bool {
+    [Field::InnerAction, Field::InnerEventTime]
+        .iter()
+        .any(|&f| matches!(captures[f as usize], Capture::Str { .. }))
+}
+
+/// Whether a scan that took a `payload` for an envelope's event must be
+/// redone with every `payload` as key material: an envelope has no
+/// top-level `action` (an event's own `payload` object is key material
+/// whatever it holds), and that member may come after `payload`.
+pub(crate) fn envelope_refused(captures: &Captures) -> bool {
+    captures[Field::Action as usize] != Capture::Missing
 }
 
 /// What becomes of a member in the output.
@@ -313,6 +334,18 @@ pub fn scan_indexed(
     plan: &Plan<'_>,
     scratch: &mut Scratch,
 ) -> Result<Scanned, Error> {
+    let scanned = scan_once(input, plan, scratch)?;
+    if scanned.envelope && envelope_refused(&scanned.captures) {
+        let plan = Plan {
+            envelope: false,
+            ..*plan
+        };
+        return scan_once(input, &plan, scratch);
+    }
+    Ok(scanned)
+}
+
+fn scan_once(input: &[u8], plan: &Plan<'_>, scratch: &mut Scratch) -> Result<Scanned, Error> {
     scratch.stack.clear();
     scratch.pieces.clear();
     let mut s = Scanner {
@@ -668,10 +701,7 @@ impl Scanner<'_, '_> {
         let Envelope::Pending(undo) = self.envelope else {
             return;
         };
-        if matches!(
-            self.captures[Field::InnerAction as usize],
-            Capture::Str { .. }
-        ) {
+        if is_envelope_event(&self.captures) {
             self.envelope = Envelope::Yes;
             self.flush(self.pos);
             let mut comma = payload.kept;

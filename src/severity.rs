@@ -398,6 +398,9 @@ pub enum Origin {
     Hpcs,
     /// HPCS's rule that a 400 on a crypto-unit (TKE) action is critical.
     HpcsTke400,
+    /// HPCS's rule that every crypto-unit (TKE) event is critical, for a
+    /// TKE action its table does not list.
+    HpcsTke,
     /// HPCS's rule that a UKO `managed-keys.write` that destroys the key
     /// is critical.
     HpcsUkoDestroy,
@@ -413,6 +416,7 @@ impl Origin {
             Origin::KeyProtect => "Key Protect's documented table",
             Origin::Hpcs => "Hyper Protect Crypto Services' documented table",
             Origin::HpcsTke400 => "HPCS: a 400 on a crypto-unit (TKE) action is critical",
+            Origin::HpcsTke => "HPCS: every crypto-unit (TKE) event is critical",
             Origin::HpcsUkoDestroy => {
                 "HPCS: a UKO managed-keys.write that destroys the key (.../managed_keys/{id}/destroy) is critical"
             }
@@ -489,7 +493,9 @@ impl SeverityRules {
     }
 
     /// The action's rule for this request: a UKO key write that destroys
-    /// the key is critical, unless the configuration rates the action.
+    /// the key is critical, unless the configuration rates the action; so
+    /// is a crypto-unit (TKE) action that no table lists ("every TKE event
+    /// is critical", and a new TKE action is one).
     pub fn action_rule_for(
         &self,
         action: &[u8],
@@ -500,6 +506,11 @@ impl SeverityRules {
                 if action == UKO_KEY_WRITE && request_uri.is_some_and(destroys_managed_key) =>
             {
                 Some((Severity::Critical, Origin::HpcsUkoDestroy))
+            }
+            None if self.enabled[Service::Hpcs as usize]
+                && action.starts_with(TKE_PREFIX.as_bytes()) =>
+            {
+                Some((Severity::Critical, Origin::HpcsTke))
             }
             rule => rule,
         }

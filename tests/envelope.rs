@@ -245,3 +245,75 @@ fn envelope_off_strips_every_payload() {
         e.message()
     );
 }
+
+#[test]
+fn an_event_with_its_own_action_has_no_envelope() {
+    // Whatever its `payload` object holds, an event with a top-level
+    // `action` is the event: its `payload` is key material, before or
+    // after the action, whatever the action's value.
+    let t = transform("");
+    for (event, json, severity) in [
+        (
+            r#"{"action":"kms.secrets.delete","payload":{"action":"kms.secrets.read","keyData":"S3CRET"},"b":1}"#,
+            r#"{"action":"kms.secrets.delete","b":1,"severity":"critical"}"#,
+            Critical,
+        ),
+        (
+            r#"{"payload":{"action":"kms.secrets.read","keyData":"S3CRET"},"action":"kms.secrets.delete"}"#,
+            r#"{"action":"kms.secrets.delete","severity":"critical"}"#,
+            Critical,
+        ),
+        (
+            r#"{"payload":{"eventTime":"2026-01-01T00:00:00.00+0000","keyData":"S3CRET"},"action":"kms.secrets.read"}"#,
+            r#"{"action":"kms.secrets.read","severity":"normal"}"#,
+            Normal,
+        ),
+        (
+            r#"{"payload":{"action":"kms.secrets.delete","iv":"S3CRET"},"action":null}"#,
+            r#"{"action":null,"severity":"normal"}"#,
+            Normal,
+        ),
+        (
+            r#"{"payload":{"action":"kms.secrets.read"},"payload":{"action":"kms.secrets.read"},"action":5}"#,
+            r#"{"action":5,"severity":"normal"}"#,
+            Normal,
+        ),
+    ] {
+        let done = both(&t, event);
+        assert_eq!(done.json, json, "{event}");
+        assert_eq!(done.severity, severity, "{event}");
+        assert!(!done.json.contains("S3CRET"), "{event}");
+    }
+    let done = both(
+        &t,
+        r#"{"payload":{"action":"kms.secrets.read","iv":"S3CRET"},"action":"kms.secrets.read"}"#,
+    );
+    assert_eq!(done.redacted, 1, "the payload counts once, its iv with it");
+
+    let t = transform(r#"{"redact":{"mode":"mask"},"route":{"field":"_route"}}"#);
+    let done = both(
+        &t,
+        r#"{"payload":{"action":"kms.secrets.read","k":"S3CRET"},"logSourceCRN":"crn:v1:bluemix:public:kms:us-south:a/1:2::","action":"kms.secrets.delete"}"#,
+    );
+    assert_eq!(
+        done.json,
+        r#"{"payload":"[REDACTED]","logSourceCRN":"crn:v1:bluemix:public:kms:us-south:a/1:2::","action":"kms.secrets.delete","severity":"critical","_route":"us-south"}"#
+    );
+}
+
+#[test]
+fn an_envelope_event_may_have_an_event_time_and_no_action() {
+    let t = transform("");
+    let event = r#"{"payload":{"eventTime":"2026-01-01T00:00:00.00+0000","reason":{"reasonCode":401},"iv":"S3CRET","target":{"id":"crn:v1:bluemix:public:kms:jp-tok:a/1:2:key:3"}}}"#;
+    let done = both(&t, event);
+    assert_eq!(
+        done.json,
+        r#"{"payload":{"eventTime":"2026-01-01T00:00:00.00+0000","reason":{"reasonCode":401},"target":{"id":"crn:v1:bluemix:public:kms:jp-tok:a/1:2:key:3"},"severity":"critical"}}"#
+    );
+    assert_eq!(done.severity, Critical, "a 401 with no action");
+    assert_eq!(done.route, "jp-tok");
+    assert_eq!(done.redacted, 1);
+    // Not a string: key material.
+    let done = both(&t, r#"{"payload":{"eventTime":5,"a":1}}"#);
+    assert_eq!(done.json, r#"{"severity":"normal"}"#);
+}

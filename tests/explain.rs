@@ -102,10 +102,62 @@ fn redacted_paths_are_the_members_the_transform_removed() {
         t.transform(event.as_bytes(), &mut out).unwrap();
         let x = t.explain(event.as_bytes()).unwrap();
         assert_eq!(x.redacted.len() as u32, out.redacted(), "{event}");
+        // What explain shows is output too: no planted marker in it.
+        let shown = format!("{x:?}");
+        assert!(!leak::contains_marker(shown.as_bytes()), "{event}: {shown}");
         assert_eq!(x.output, out.data());
         assert_eq!(
             (x.severity, x.route.as_str()),
             (out.severity(), out.route())
         );
     }
+}
+
+/// What explain reads from the event is output too: a value or a member
+/// name that holds JSON text with key material (nulled or dropped by the
+/// transform) is withheld there as well, in the text and in every field.
+#[test]
+fn values_and_names_holding_key_material_are_withheld() {
+    use kpaudit::explain::WITHHELD;
+    let t = defaults();
+    for event in [
+        r#"{"action":"{\"payload\":\"S3CRET1\"}","logSourceCRN":"{\"iv\":\"S3CRET2\"}"}"#,
+        r#"{"target":{"id":"crn:v1:{\"plaintext\":\"S3CRET3\"}"},"action":"kms.secrets.read"}"#,
+        r#"{"requestData":{"requestURI":"https://x/?{\"ciphertext\":\"S3CRET4\"}"}}"#,
+        r#"{"payload":{"action":"{\"payload\":\"S3CRET5\"}","logSourceCRN":"{\"iv\":\"S3CRET6\"}"}}"#,
+        r#"{"action":"kms.secrets.create","{\"payload\":\"S3CRET7\"}":1,"a":{"{\"iv\":\"S3CRET8\"}":{"x":1}}}"#,
+    ] {
+        let x = t.explain(event.as_bytes()).unwrap();
+        let shown = format!("{x:?}");
+        assert!(!shown.contains("S3CRET"), "{event}: {shown}");
+        assert!(shown.contains(WITHHELD), "{event}: {shown}");
+        let mut out = Output::new();
+        t.transform(event.as_bytes(), &mut out).unwrap();
+        assert_eq!(x.redacted.len() as u32, out.redacted(), "{event}");
+    }
+    let x = t
+        .explain(br#"{"action":"kms.secrets.create","{\"payload\":\"S3CRET\"}":1}"#)
+        .unwrap();
+    assert_eq!(x.redacted, [format!("$[{WITHHELD}]")]);
+    assert_eq!(x.action.as_deref(), Some("kms.secrets.create"));
+}
+
+/// The envelope as the transform decides it: an event with its own
+/// `action` has none; an event time marks one.
+#[test]
+fn envelopes_are_explained_as_the_transform_decides_them() {
+    let t = defaults();
+    let x = t
+        .explain(
+            br#"{"payload":{"action":"kms.secrets.read","iv":"x"},"action":"kms.secrets.delete"}"#,
+        )
+        .unwrap();
+    assert!(!x.envelope);
+    assert_eq!(x.severity, Critical);
+    assert_eq!(x.redacted, ["$.payload"]);
+    let x = t
+        .explain(br#"{"payload":{"eventTime":"2026-01-01T00:00:00Z","iv":"x"}}"#)
+        .unwrap();
+    assert!(x.envelope);
+    assert_eq!(x.redacted, ["$.payload.iv"]);
 }

@@ -446,3 +446,46 @@ fn a_uko_key_write_that_destroys_the_key_is_critical() {
         Some((Critical, kpaudit::severity::Origin::HpcsUkoDestroy))
     );
 }
+
+/// "Every TKE event is critical": a crypto-unit action that HPCS's table
+/// does not list (a new one) is too, a documented rule rather than an
+/// inference; a configured rating wins.
+#[test]
+fn an_unlisted_tke_action_is_critical() {
+    let action = "hs-crypto.tke-cryptounit-domain-control-points.set";
+    let documented_only = transform(r#"{"severity":{"inferred":false}}"#);
+    for t in [&transform(""), &documented_only] {
+        assert_eq!(
+            run_with(t, &event_with(action, "200")).unwrap().severity,
+            Critical
+        );
+    }
+    let x = transform("")
+        .explain(event_with(action, "200").as_bytes())
+        .unwrap();
+    assert_eq!(
+        x.action_rule,
+        Some((Critical, kpaudit::severity::Origin::HpcsTke))
+    );
+    let kp_only = transform(r#"{"services":["kms"]}"#);
+    assert_eq!(
+        run_with(&kp_only, &event_with(action, "200"))
+            .unwrap()
+            .severity,
+        Normal
+    );
+    let configured = transform(&format!(
+        r#"{{"severity":{{"actions":{{"{action}":"warning"}}}}}}"#
+    ));
+    assert_eq!(
+        run_with(&configured, &event_with(action, "200"))
+            .unwrap()
+            .severity,
+        Warning
+    );
+    // Not a crypto-unit action.
+    assert_eq!(
+        run(&event_with("hs-crypto.tke.other", "200")).severity,
+        Normal
+    );
+}

@@ -122,6 +122,68 @@ fn names_that_are_binary_or_not_strings() {
 }
 
 #[test]
+fn extension_names_and_values_that_spell_key_material() {
+    // A shipper prints an extension's data (Fluent Bit as escaped bytes)
+    // with the value beside it in clear: data that spells a key-material
+    // name takes the member out, as does text with one in a name or value.
+    let ext8 = |data: &[u8]| {
+        let mut v = vec![0xc7, data.len() as u8, 0x01];
+        v.extend_from_slice(data);
+        v
+    };
+    let ok = b"\xa2ok\xc3";
+    for (name, masks) in [
+        (ext8(b"payload"), true),
+        (ext8(b"PayLoad"), true),
+        (b"\xd5\x00iv".to_vec(), true),   // fixext2 "iv"
+        (ext8(br#"{"iv":"S1"}"#), false), // a name holding text: out whole
+    ] {
+        // {<ext name>: "S3CRETS3CRET", "ok": true}
+        let mut record = vec![0x82];
+        record.extend_from_slice(&name);
+        record.extend_from_slice(b"\xacS3CRETS3CRET");
+        record.extend_from_slice(ok);
+        let mut out = Output::new();
+        defaults().transform_msgpack(&record, &mut out).unwrap();
+        assert_eq!(out.redacted(), 1, "{name:x?}");
+        let mut expected = vec![0x82];
+        expected.extend_from_slice(ok);
+        expected.extend_from_slice(b"\xa8severity\xa6normal");
+        assert_eq!(out.data(), expected, "{name:x?}");
+        let masked = Transform::from_json(br#"{"redact":{"mode":"mask","mask":"***"}}"#).unwrap();
+        masked.transform_msgpack(&record, &mut out).unwrap();
+        let leaked = out.data().windows(12).any(|w| w == b"S3CRETS3CRET");
+        assert!(!leaked, "{name:x?}");
+        let kept_name = out.data().windows(name.len()).any(|w| w == name);
+        assert_eq!(kept_name, masks, "{name:x?}: the mask keeps a plain name");
+    }
+    // Another extension name is kept, its value too.
+    let mut record = vec![0x81];
+    record.extend_from_slice(&ext8(b"note"));
+    record.extend_from_slice(b"\xa1x");
+    let mut out = Output::new();
+    defaults().transform_msgpack(&record, &mut out).unwrap();
+    assert_eq!(out.redacted(), 0);
+    assert!(out.data()[1..].starts_with(&record[1..]));
+    // An extension value holding JSON text with key material becomes nil.
+    let mut record = vec![0x81, 0xa4];
+    record.extend_from_slice(b"note");
+    record.extend_from_slice(&ext8(br#"{"payload":"S3CRET"}"#));
+    defaults().transform_msgpack(&record, &mut out).unwrap();
+    assert_eq!(out.redacted(), 1);
+    assert_eq!(
+        decode(out.data()).unwrap(),
+        json!({"note": null, "severity": "normal"})
+    );
+    // In a framed item's header too.
+    let mut header_map = vec![0x81];
+    header_map.extend_from_slice(&ext8(b"payload"));
+    header_map.extend_from_slice(b"\xacS3CRETS3CRET");
+    defaults().redact_msgpack(&header_map, &mut out).unwrap();
+    assert_eq!(out.data(), [0x80]);
+}
+
+#[test]
 fn status_codes_as_integers_of_any_width_or_digit_strings() {
     let t = defaults();
     let mut out = Output::new();

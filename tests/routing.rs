@@ -75,7 +75,19 @@ fn falls_back_to_target_id_then_to_the_request_host() {
     let e = r#"{"requestData":{"requestURI":"https://eu-gb.kms.cloud.ibm.com/api/v2/keys"}}"#;
     assert_eq!(run(e).route, "eu-gb");
     let e = r#"{"requestData":{"requestURI":"https://EU-GB.KMS.cloud.ibm.com:443/api"}}"#;
-    assert_eq!(run(e).route, "unmatched", "region names are case-sensitive");
+    assert_eq!(run(e).route, "eu-gb", "a host name has no case");
+    let e = r#"{"requestData":{"requestURI":"https://Jp-Tok-2.kms.cloud.ibm.com/api"}}"#;
+    assert_eq!(run(e).route, "jp-tok", "a zone, in any case");
+    let e = r#"{"logSourceCRN":"crn:v1:bluemix:public:kms:EU-GB:a/1:2::"}"#;
+    assert_eq!(
+        run(e).route,
+        "unmatched",
+        "a CRN's location is compared as written"
+    );
+    // A URL in the query of a bare path is not the request's host.
+    let e =
+        r#"{"requestData":{"requestURI":"/api/v2/keys?next=https://us-east.kms.cloud.ibm.com/x"}}"#;
+    assert_eq!(run(e).route, "unmatched");
     assert_eq!(run(r#"{"a":1}"#).route, "unmatched");
 }
 

@@ -320,6 +320,15 @@ fn explain_and_check_config() {
         json["redacted"],
         serde_json::json!(["$.requestData.payload"])
     );
+    // Values and names that hold JSON text with key material are withheld.
+    let hostile = br#"{"action":"{\"payload\":\"S3CRET1\"}","logSourceCRN":"{\"iv\":\"S3CRET2\"}","{\"iv\":\"S3CRET3\"}":1}"#;
+    for args in [&["explain", "-"][..], &["explain", "--json", "-"]] {
+        let o = kpaudit(args, hostile);
+        assert_eq!(o.status.code(), Some(0));
+        let text = String::from_utf8(o.stdout).unwrap();
+        assert!(!text.contains("S3CRET"), "{text}");
+        assert!(text.contains("withheld"), "{text}");
+    }
     let o = kpaudit(&["explain", "nope"], b"");
     assert_eq!(o.status.code(), Some(3));
     assert_eq!(

@@ -230,10 +230,6 @@ impl Transform {
             .is_some_and(|(field, _)| field.as_slice() == name)
     }
 
-    pub(crate) fn unwraps_envelopes(&self) -> bool {
-        self.envelope
-    }
-
     /// Every route name this transform can produce, the unmatched route first.
     pub fn route_names(&self) -> &[String] {
         self.routes.names()
@@ -436,12 +432,11 @@ fn route_of_captures(
             Capture::Missing | Capture::Null => continue,
             Capture::Str { .. } => {
                 let value = text(event, capture, buf).unwrap_or_default();
-                let location = if is_uri {
-                    uri_location(value)
+                return if is_uri {
+                    routes.route_host_location(uri_location(value))
                 } else {
-                    crn_location(value)
+                    routes.route_location(crn_location(value))
                 };
-                return routes.route_location(location);
             }
             // Present but not a string: never a guess.
             Capture::Num { .. } | Capture::Uint(_) | Capture::Other => return routes.unmatched(),

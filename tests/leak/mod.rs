@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use kpaudit::redact::{EP11_INFERRED, HPCS_CREDENTIALS, KEY_MATERIAL};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 #[path = "../../examples/gen_events/corpus.rs"]
 pub mod corpus;
@@ -296,13 +296,17 @@ fn walk(value: &Value, members_removed: bool, found: &mut Vec<String>) {
 }
 
 /// An ingestion envelope's event is the one key-material name that may
-/// stay: a top-level `payload` object holding a string `action`.
-fn is_envelope_event(top_level: bool, key: &str, value: &Value) -> bool {
-    top_level
+/// stay: a top-level `payload` object holding a string `action` or
+/// `eventTime`, in an event without a top-level `action` (the output keeps
+/// that member when the input has it).
+fn is_envelope_event(top: Option<&Map<String, Value>>, key: &str, value: &Value) -> bool {
+    top.is_some_and(|members| !members.contains_key("action"))
         && key.eq_ignore_ascii_case("payload")
-        && value
-            .as_object()
-            .is_some_and(|o| o.get("action").is_some_and(Value::is_string))
+        && value.as_object().is_some_and(|o| {
+            ["action", "eventTime"]
+                .iter()
+                .any(|f| o.get(*f).is_some_and(Value::is_string))
+        })
 }
 
 fn walk_at(value: &Value, members_removed: bool, top_level: bool, found: &mut Vec<String>) {
@@ -318,8 +322,8 @@ fn walk_at(value: &Value, members_removed: bool, top_level: bool, found: &mut Ve
                 if contains_marker(key.as_bytes()) {
                     found.push(format!("marker in a key: {key}"));
                 }
-                if members_removed && is_key_material(key) && !is_envelope_event(top_level, key, v)
-                {
+                let top = top_level.then_some(members);
+                if members_removed && is_key_material(key) && !is_envelope_event(top, key, v) {
                     found.push(format!("key-material member survived: {key}"));
                 }
                 walk_at(v, members_removed, false, found);

@@ -66,18 +66,24 @@ fn goes(name: &str) -> bool {
 
 /// Whether a top-level member is an ingestion envelope's event: named
 /// `payload` (as key material is matched) and an object holding a string
-/// `action`.
+/// `action` or `eventTime`, in an event with no top-level `action`.
 fn is_envelope_event(name: &str, value: &Value) -> bool {
     name.eq_ignore_ascii_case("payload")
-        && value
-            .as_object()
-            .is_some_and(|o| o.get("action").is_some_and(Value::is_string))
+        && value.as_object().is_some_and(|o| {
+            ["action", "eventTime"]
+                .iter()
+                .any(|f| o.get(*f).is_some_and(Value::is_string))
+        })
 }
 
 /// The transform on a parsed event (its top-level members in order, with
 /// duplicates): the output value, the severity and the route name.
 pub fn apply_members(members: Vec<(String, Value)>) -> (Value, Severity, String) {
-    let envelope = members.iter().position(|(k, v)| is_envelope_event(k, v));
+    let envelope = if members.iter().any(|(k, _)| k == "action") {
+        None
+    } else {
+        members.iter().position(|(k, v)| is_envelope_event(k, v))
+    };
     let (severity, route) = match envelope {
         Some(i) => {
             let inner = members[i].1.as_object().unwrap();
@@ -124,7 +130,7 @@ pub fn apply_members(members: Vec<(String, Value)>) -> (Value, Severity, String)
 /// material, and returns the severity and route name. (In place, as a
 /// user of serde_json would write it; an envelope takes the longer way.)
 pub fn apply(obj: &mut Map<String, Value>) -> (Severity, String) {
-    if obj.iter().any(|(k, v)| is_envelope_event(k, v)) {
+    if !obj.contains_key("action") && obj.iter().any(|(k, v)| is_envelope_event(k, v)) {
         let members: Vec<(String, Value)> = std::mem::take(obj).into_iter().collect();
         let (value, severity, route) = apply_members(members);
         if let Value::Object(o) = value {
@@ -172,6 +178,10 @@ fn action_severity(action: &str) -> Option<Severity> {
 fn severity(obj: &Map<String, Value>) -> Severity {
     let action_name = obj.get("action").and_then(Value::as_str);
     let mut action = action_name.and_then(action_severity);
+    // Every TKE event is critical, a TKE action no table lists too.
+    if action.is_none() && action_name.is_some_and(|a| a.starts_with(TKE_PREFIX)) {
+        action = Some(Severity::Critical);
+    }
     // UKO's destroy call: `.../managed_keys/{id}/destroy`, query aside.
     let uri = obj
         .get("requestData")
@@ -238,7 +248,8 @@ fn route(obj: &Map<String, Value>) -> String {
         (None, None, Some(v)) => v
             .as_str()
             .and_then(|s| uri_location(s.as_bytes()))
-            .map(|l| String::from_utf8(l.to_vec()).unwrap()),
+            // A host name: without regard to case.
+            .map(|l| String::from_utf8(l.to_ascii_lowercase()).unwrap()),
         (None, None, None) => None,
     };
     route_of_location(location)
@@ -404,8 +415,9 @@ struct Counted {
     plain: u32,
     as_event: u32,
     is_string: bool,
-    /// An object whose (last) `action` member is a string.
-    string_action: bool,
+    /// An object whose (last) `action` or (last) `eventTime` member is a
+    /// string: an envelope's event, at the top level of one.
+    event_like: bool,
 }
 
 struct KeyMaterialCount {
@@ -428,21 +440,26 @@ impl<'de> Visitor<'de> for KeyMaterialCount {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Counted, A::Error> {
         let mut c = Counted::default();
-        // Top level: the first `payload` object with a string action is an
-        // envelope's event, counted as an event instead of as one member.
-        let mut envelope_seen = false;
+        let (mut string_action, mut string_time, mut has_action) = (false, false, false);
+        // Top level: the first `payload` object that looks like an event is
+        // an envelope's event, counted as an event instead of as one member,
+        // unless the top level has an `action` (which may come after it).
+        let mut envelope_event: Option<u32> = None;
         while let Some(key) = map.next_key::<String>()? {
             let inner = map.next_value_seed(KeyMaterialCount { top_level: false })?;
             if key == "action" {
-                c.string_action = inner.is_string;
+                string_action = inner.is_string;
+                has_action = true;
+            }
+            if key == "eventTime" {
+                string_time = inner.is_string;
             }
             if self.top_level
-                && !envelope_seen
+                && envelope_event.is_none()
                 && key.eq_ignore_ascii_case("payload")
-                && inner.string_action
+                && inner.event_like
             {
-                envelope_seen = true;
-                c.as_event += inner.as_event;
+                envelope_event = Some(inner.as_event);
                 continue;
             }
             if goes(&key) {
@@ -454,6 +471,15 @@ impl<'de> Visitor<'de> for KeyMaterialCount {
                     c.as_event += inner.plain;
                 }
             }
+        }
+        c.event_like = string_action || string_time;
+        match envelope_event {
+            Some(_) if has_action => {
+                c.plain += 1;
+                c.as_event += 1;
+            }
+            Some(as_event) => c.as_event += as_event,
+            None => {}
         }
         Ok(c)
     }
