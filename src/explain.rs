@@ -3,7 +3,7 @@
 //! diagnostic path beside the transform, never on it: the event is
 //! transformed as usual, then read again to explain the decisions.
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+mod paths;
 
 use crate::error::Error;
 use crate::route::{crn_location, uri_location};
@@ -129,7 +129,7 @@ impl Transform {
             route_field,
             route_value,
             location,
-            redacted: self.redacted_paths(event, envelope)?,
+            redacted: self.redacted_paths(event, envelope),
         })
     }
 
@@ -144,20 +144,8 @@ impl Transform {
 
     /// The JSON paths of the members the transform removes from `event`;
     /// `envelope` is whether the scan found an envelope's event in it.
-    fn redacted_paths(&self, event: &[u8], envelope: bool) -> Result<Vec<String>, Error> {
-        let mut paths = Vec::new();
-        let mut de = serde_json::Deserializer::from_slice(event);
-        let walk = Walk {
-            t: self,
-            path: String::from("$"),
-            paths: &mut paths,
-            top_level: true,
-            event: true,
-            envelope,
-        };
-        walk.deserialize(&mut de)
-            .map_err(|e| Error::event(&format!("cannot explain: {e}"), 0))?;
-        Ok(paths)
+    fn redacted_paths(&self, event: &[u8], envelope: bool) -> Vec<String> {
+        paths::redacted_paths(self, event, envelope)
     }
 }
 
@@ -216,167 +204,4 @@ fn status_of(event: &[u8], capture: Capture) -> Option<u64> {
         return None;
     }
     digits.parse().ok()
-}
-
-/// `$.a.b[2]["odd name"]` style paths; a name that holds key material
-/// (`holds_text`) is withheld.
-fn push_name(path: &mut String, name: &str, holds_text: bool) {
-    if holds_text {
-        path.push('[');
-        path.push_str(WITHHELD);
-        path.push(']');
-        return;
-    }
-    let plain = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        && !name.as_bytes()[0].is_ascii_digit();
-    if plain {
-        path.push('.');
-        path.push_str(name);
-    } else {
-        path.push('[');
-        path.push_str(&serde_json::to_string(name).unwrap_or_default());
-        path.push(']');
-    }
-}
-
-/// Walks a value, noting the path of every member the transform removes.
-struct Walk<'a> {
-    t: &'a Transform,
-    path: String,
-    paths: &'a mut Vec<String>,
-    top_level: bool,
-    /// This map is an event: the top level, or an envelope's event, whose
-    /// `severity` (and route field) the transform replaces.
-    event: bool,
-    /// The scan found an envelope's event (the first top-level `payload`
-    /// that looks like an event is it).
-    envelope: bool,
-}
-
-/// What a walked value was, for the envelope test of a top-level `payload`.
-#[derive(Default)]
-struct Seen {
-    is_string: bool,
-    /// An object whose (last) `action` or `eventTime` is a string.
-    event_like: bool,
-}
-
-impl<'de> DeserializeSeed<'de> for Walk<'_> {
-    type Value = Seen;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Seen, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Walk<'_> {
-    type Value = Seen;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Seen, A::Error> {
-        let (mut string_action, mut string_time) = (false, false);
-        let mut envelope_seen = false;
-        while let Some(name) = map.next_key::<String>()? {
-            let mut path = self.path.clone();
-            let holds_text = self.t.holds_key_material_text(name.as_bytes());
-            push_name(&mut path, &name, holds_text);
-            let key_material = self.t.is_key_material(name.as_bytes()) || holds_text;
-            let envelope_candidate = self.top_level
-                && self.envelope
-                && !envelope_seen
-                && name.eq_ignore_ascii_case("payload");
-            if key_material && !envelope_candidate {
-                self.paths.push(path);
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            }
-            // A replaced `severity` (or route field) goes with its value.
-            let replaced =
-                self.event && (name == "severity" || self.t.is_route_field(name.as_bytes()));
-            if replaced {
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            }
-            let mut inner = Vec::new();
-            let child = map.next_value_seed(Walk {
-                t: self.t,
-                path: path.clone(),
-                paths: if envelope_candidate {
-                    &mut inner
-                } else {
-                    &mut *self.paths
-                },
-                top_level: false,
-                event: envelope_candidate,
-                envelope: false,
-            })?;
-            if name == "action" {
-                string_action = child.is_string;
-            }
-            if name == "eventTime" {
-                string_time = child.is_string;
-            }
-            if envelope_candidate {
-                if child.event_like {
-                    envelope_seen = true;
-                    self.paths.append(&mut inner);
-                } else {
-                    self.paths.push(path);
-                }
-            }
-        }
-        Ok(Seen {
-            is_string: false,
-            event_like: string_action || string_time,
-        })
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Seen, A::Error> {
-        let mut i = 0;
-        loop {
-            let path = format!("{}[{i}]", self.path);
-            let walk = Walk {
-                t: self.t,
-                path,
-                paths: &mut *self.paths,
-                top_level: false,
-                event: false,
-                envelope: false,
-            };
-            if seq.next_element_seed(walk)?.is_none() {
-                return Ok(Seen::default());
-            }
-            i += 1;
-        }
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Seen, E> {
-        if self.t.holds_key_material_text(v.as_bytes()) {
-            self.paths.push(self.path);
-        }
-        Ok(Seen {
-            is_string: true,
-            event_like: false,
-        })
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Seen, E> {
-        Ok(Seen::default())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Seen, E> {
-        Ok(Seen::default())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Seen, E> {
-        Ok(Seen::default())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Seen, E> {
-        Ok(Seen::default())
-    }
-    fn visit_unit<E>(self) -> Result<Seen, E> {
-        Ok(Seen::default())
-    }
 }

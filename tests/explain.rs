@@ -161,3 +161,41 @@ fn envelopes_are_explained_as_the_transform_decides_them() {
     assert!(x.envelope);
     assert_eq!(x.redacted, ["$.payload.iv"]);
 }
+
+/// Whatever the transform accepts, explain explains: numbers of any size,
+/// and nesting to `limits.max_depth`, here far deeper than a parser's
+/// recursion would go.
+#[test]
+fn every_event_the_transform_accepts_is_explained() {
+    let t = defaults();
+    let x = t
+        .explain(br#"{"n":1e400,"m":-0.0e-999,"iv":"x","a":[1e400,{"iv":2}]}"#)
+        .unwrap();
+    assert_eq!(x.redacted, ["$.iv", "$.a[1].iv"]);
+    // `depth` levels of objects and arrays, one `iv` at the bottom.
+    let nested = |depth: usize| {
+        let mut e = String::from(r#"{"action":"kms.secrets.read","d":"#);
+        e.push_str(&"[{\"d\":".repeat(depth / 2 - 1));
+        e.push_str(r#"{"iv":1}"#);
+        e.push_str(&"}]".repeat(depth / 2 - 1));
+        e.push('}');
+        e
+    };
+    let x = t.explain(nested(128).as_bytes()).unwrap();
+    assert_eq!(x.redacted.len(), 1);
+    assert!(
+        x.redacted[0].starts_with("$.d[0].d[0].d"),
+        "{}",
+        x.redacted[0]
+    );
+    assert!(x.redacted[0].ends_with(".d[0].d.iv"), "{}", x.redacted[0]);
+    let very =
+        Transform::from_json(br#"{"limits":{"max_depth":100000,"max_event_bytes":10000000}}"#)
+            .unwrap();
+    let event = nested(100_000);
+    let x = very.explain(event.as_bytes()).unwrap();
+    assert_eq!(x.redacted.len(), 1);
+    let mut out = Output::new();
+    very.transform(event.as_bytes(), &mut out).unwrap();
+    assert_eq!(out.redacted(), 1);
+}
