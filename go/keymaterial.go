@@ -17,7 +17,11 @@ import (
 // metadata, so that key material cannot travel there either.
 //
 // A name is key material when it equals one of Names ignoring ASCII case,
-// and only ASCII case (as the transform compares unescaped JSON names).
+// once the two letters outside ASCII that Unicode case folding makes ASCII
+// letters are folded: KELVIN SIGN (U+212A) to k and LONG S (U+017F) to s
+// (encoding/json, filling a struct, reads "\u212aey" as Key). Other case
+// pairs outside ASCII are other names. The transform compares unescaped
+// JSON names the same way.
 // Such a member is removed, or in mask mode its value becomes the mask.
 // A KeyMaterial is immutable and safe for concurrent use.
 type KeyMaterial struct {
@@ -64,6 +68,20 @@ func (k *KeyMaterial) Names() []string {
 
 // Is reports whether a member of this name is key material.
 func (k *KeyMaterial) Is(name string) bool {
+	if k.isASCIIFold(name) {
+		return true
+	}
+	if strings.ContainsRune(name, '\u212a') || strings.ContainsRune(name, '\u017f') {
+		return k.isASCIIFold(foldToASCII.Replace(name))
+	}
+	return false
+}
+
+// foldToASCII writes the two letters outside ASCII that Unicode simple
+// case folding makes ASCII letters as those letters.
+var foldToASCII = strings.NewReplacer("\u212a", "k", "\u017f", "s")
+
+func (k *KeyMaterial) isASCIIFold(name string) bool {
 	if len(name) >= len(k.byLen) {
 		return false
 	}

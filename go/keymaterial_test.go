@@ -26,6 +26,13 @@ func TestKeyMaterialAgreesWithTheTransform(t *testing.T) {
 			if i := strings.IndexByte(n, 'k'); i >= 0 {
 				names = append(names, n[:i]+"\u212a"+n[i+1:]) // Kelvin sign: a Unicode fold of k
 			}
+			if i := strings.IndexByte(n, 's'); i >= 0 {
+				names = append(names, n[:i]+"\u017f"+n[i+1:]) // long s: a Unicode fold of s
+			}
+		}
+		// What encoding/json would fill a struct's SecretAccessKey field with.
+		if folded := "\u017fecret_acce\u017f\u017f_\u212aey"; cfg == "" && !k.Is(folded) {
+			t.Errorf("%q is not key material", folded)
 		}
 		names = append(names, "p\u00e1yload", "\u0130v", "", "route", "secretvalue")
 		for _, name := range names {

@@ -9,8 +9,8 @@ use crate::error::Error;
 use crate::msgpack::{self, Head, HeadError, MapWidth};
 use crate::redact::RedactMode;
 use crate::scan::{
-    edit_of, envelope_refused, is_envelope_event, may_be_envelope, read_of, Capture, Captures,
-    Context, Edit, Plan, Read, INNER_FIELDS,
+    edit_of, envelope_refused, folded_edit, is_envelope_event, may_be_envelope, read_of, Capture,
+    Captures, Context, Edit, Plan, Read, INNER_FIELDS,
 };
 use crate::swar;
 
@@ -321,9 +321,10 @@ impl Scanner<'_, '_> {
     }
 
     /// A string's body, validated, and whether it holds a `"` or `\` (then
-    /// it may hold JSON text, see `KeyMaterial::in_text`).
+    /// it may hold JSON text, see `KeyMaterial::in_text`) and whether it is
+    /// all ASCII.
     #[inline(always)]
-    fn string(&self, header: usize, len: usize) -> Result<(usize, usize, bool), Fault> {
+    fn string(&self, header: usize, len: usize) -> Result<(usize, usize, swar::Text), Fault> {
         let (start, end) = self.body(header, len)?;
         let bytes = &self.input[start..end];
         // Most strings are ASCII, which a word-at-a-time check confirms for
@@ -335,7 +336,7 @@ impl Scanner<'_, '_> {
                 return Err(Fault::at(FaultKind::Utf8, start + e.valid_up_to()));
             }
         }
-        Ok((start, end, text.json_marks))
+        Ok((start, end, text))
     }
 
     fn run(&mut self) -> Result<(), Fault> {
@@ -380,20 +381,23 @@ impl Scanner<'_, '_> {
     fn member_name(&mut self) -> Result<(), Fault> {
         let key_start = self.pos;
         let (head, header) = self.head()?;
-        let mut ext_edit = None;
+        let mut other_edit = None;
+        let mut ascii = true;
         let (name, end, marks) = match head {
             Head::Str { len } => {
-                let (start, end, marks) = self.string(header, len)?;
-                (Some(&self.input[start..end]), end, marks)
+                let (start, end, text) = self.string(header, len)?;
+                ascii = text.ascii;
+                (Some(&self.input[start..end]), end, text.json_marks)
             }
             Head::Bin { len } => {
                 let (start, end) = self.body(header, len)?;
                 let name = &self.input[start..end];
+                ascii = name.is_ascii();
                 (Some(name), end, swar::json_marks(name))
             }
             Head::Ext { len } => {
                 let (start, end) = self.body(header, len)?;
-                ext_edit = ext_name_edit(self.plan, &self.input[start + 1..end]);
+                other_edit = ext_name_edit(self.plan, &self.input[start + 1..end]);
                 (None, end, false)
             }
             Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber => {
@@ -407,6 +411,13 @@ impl Scanner<'_, '_> {
         // A name that holds JSON text with key material (only a name with a
         // quote or backslash can) goes whole, whatever the filter says of it.
         let drop = marks && name.is_some_and(|n| name_holds_text(self.plan, n));
+        // A name outside ASCII may fold to a key-material name, which the
+        // filter does not know by its bytes.
+        if !ascii && !drop {
+            other_edit = name
+                .map(|n| folded_edit(self.plan, n))
+                .filter(|&e| e != Edit::Keep);
+        }
         // A name the filter turns away is acted on as a non-string key is: kept.
         let name = name.filter(|n| self.plan.names.kinds(n) != 0);
         let frame = self.cur;
@@ -429,7 +440,7 @@ impl Scanner<'_, '_> {
         let edit = match name {
             _ if drop => Edit::Drop,
             Some(name) => edit_of(self.plan, frame.context, name),
-            None => ext_edit.unwrap_or(Edit::Keep),
+            None => other_edit.unwrap_or(Edit::Keep),
         };
         let value_start = self.pos;
         if let (Edit::Redact, Envelope::No, Some(name)) = (edit, self.envelope, name) {
@@ -576,8 +587,8 @@ impl Scanner<'_, '_> {
             Head::Uint(n) => (Capture::Uint(n), value_start + header),
             Head::Bool | Head::OtherNumber => (Capture::Other, value_start + header),
             Head::Str { len } => {
-                let (start, end, marks) = self.string(header, len)?;
-                if marks {
+                let (start, end, text) = self.string(header, len)?;
+                if text.json_marks {
                     self.text_value(value_start, start, end);
                 }
                 let text = Capture::Str {

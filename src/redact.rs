@@ -115,9 +115,22 @@ impl KeyMaterial {
         self.by_len.iter().flatten().map(|n| &n[..])
     }
 
-    /// Whether an (unescaped) member name is key material.
+    /// Whether an (unescaped) member name is key material: equal to one
+    /// ignoring ASCII case, or once the two non-ASCII letters that
+    /// Unicode case folding takes to ASCII ones are folded (`fold_to_ascii`).
     #[inline]
     pub fn contains(&self, name: &[u8]) -> bool {
+        self.contains_ignoring_ascii_case(name) || (!name.is_ascii() && self.contains_folded(name))
+    }
+
+    #[cold]
+    fn contains_folded(&self, name: &[u8]) -> bool {
+        let mut folded = Vec::new();
+        fold_to_ascii(name, &mut folded) && self.contains_ignoring_ascii_case(&folded)
+    }
+
+    #[inline]
+    fn contains_ignoring_ascii_case(&self, name: &[u8]) -> bool {
         if name.len() < 64 && self.lengths & (1 << name.len()) == 0 {
             return false;
         }
@@ -166,6 +179,36 @@ impl KeyMaterial {
         }
         false
     }
+}
+
+/// `name` with the KELVIN SIGN (U+212A) written `k` and the LATIN SMALL
+/// LETTER LONG S (U+017F) written `s`, into `out`; false when it has
+/// neither. They are the two characters outside ASCII that Unicode simple
+/// case folding makes ASCII letters, and readers that match member names
+/// that way read `"\u212aey"` as `Key` (Go's encoding/json filling a struct,
+/// .NET and Jackson when told to ignore case), so a key-material name so
+/// spelled is key material.
+pub fn fold_to_ascii(name: &[u8], out: &mut Vec<u8>) -> bool {
+    const KELVIN: &[u8] = "\u{212A}".as_bytes();
+    const LONG_S: &[u8] = "\u{17F}".as_bytes();
+    out.clear();
+    let mut folded = false;
+    let mut i = 0;
+    while i < name.len() {
+        if name[i..].starts_with(KELVIN) {
+            out.push(b'k');
+            i += KELVIN.len();
+            folded = true;
+        } else if name[i..].starts_with(LONG_S) {
+            out.push(b's');
+            i += LONG_S.len();
+            folded = true;
+        } else {
+            out.push(name[i]);
+            i += 1;
+        }
+    }
+    folded
 }
 
 /// The four hex digits of a `\u` escape, as a number.

@@ -254,6 +254,18 @@ pub(crate) fn envelope_refused(captures: &Captures) -> bool {
     captures[Field::Action as usize] != Capture::Missing
 }
 
+/// What becomes of a member that the name filter let by: a name outside
+/// ASCII that folds to a key-material name (`KeyMaterial::contains`) is
+/// one, though its bytes are not those the filter knows.
+#[cold]
+pub(crate) fn folded_edit(plan: &Plan<'_>, name: &[u8]) -> Edit {
+    if !name.is_ascii() && plan.key_material.contains(name) {
+        Edit::Redact
+    } else {
+        Edit::Keep
+    }
+}
+
 /// What becomes of a member in the output.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Edit {
@@ -599,11 +611,19 @@ impl Scanner<'_, '_> {
             // Only a name with an escape can hold a quote.
             if !frame.inert && self.plan.key_material.in_text(&key) {
                 decided.1 = Edit::Drop;
+            } else if decided.1 == Edit::Keep && !frame.inert {
+                decided.1 = folded_edit(self.plan, &key);
             }
             *self.key = key;
             decided
         } else {
-            self.decide(frame, key_body)
+            let mut decided = self.decide(frame, key_body);
+            // A name outside ASCII (only in an event with such bytes) may
+            // fold to a key-material name.
+            if decided.1 == Edit::Keep && self.index.any_high && !frame.inert {
+                decided.1 = folded_edit(self.plan, key_body);
+            }
+            decided
         };
 
         self.capture_into = None;

@@ -184,6 +184,24 @@ fn extension_names_and_values_that_spell_key_material() {
 }
 
 #[test]
+fn names_that_fold_to_key_material_go_through_both_paths() {
+    let t = defaults();
+    let event =
+        json!({"\u{212A}ey": "S3CRET", "x": {"\u{17F}ecret_access_key": 1}, "ok": 1}).to_string();
+    let out = both_paths(&t, &event);
+    assert_eq!(out, json!({"x": {}, "ok": 1, "severity": "normal"}));
+    // A binary name too: {bin "\u{212A}ey": "S3CRET"}.
+    let name = "\u{212A}ey".as_bytes();
+    let mut record = vec![0x81, 0xc4, name.len() as u8];
+    record.extend_from_slice(name);
+    record.extend_from_slice(b"\xa6S3CRET");
+    let mut out = Output::new();
+    t.transform_msgpack(&record, &mut out).unwrap();
+    assert_eq!(out.redacted(), 1);
+    assert_eq!(decode(out.data()).unwrap(), json!({"severity": "normal"}));
+}
+
+#[test]
 fn status_codes_as_integers_of_any_width_or_digit_strings() {
     let t = defaults();
     let mut out = Output::new();

@@ -203,8 +203,10 @@ pub unsafe extern "C" fn kpaudit_transform_key_material_count(
 /// The key-material name at `index`, lower-cased UTF-8 (not
 /// NUL-terminated), its length written to `*len`; valid as long as the
 /// transform. A member is key material when its name, unescaped, equals one
-/// of these ignoring ASCII case (and only ASCII case). NULL, with `*len`
-/// untouched, for NULL arguments or an index out of range.
+/// of these ignoring ASCII case, with KELVIN SIGN (U+212A) read as `k` and
+/// LONG S (U+017F) as `s` (the two letters outside ASCII that Unicode case
+/// folding makes ASCII), and no other folding. NULL, with `*len` untouched,
+/// for NULL arguments or an index out of range.
 ///
 /// # Safety
 ///

@@ -1,6 +1,6 @@
 //! The leak oracle. `plant` hides unique markers inside key-material
 //! members of an event (every listed name, in mixed case, with escaped
-//! letters, at random depths, as scalars, arrays and sub-objects, and as
+//! letters, with letters that case folding makes ASCII, at random depths, as scalars, arrays and sub-objects, and as
 //! duplicated keys); `findings` reports any marker, raw or JSON-escaped,
 //! and any surviving key-material member in what the transform emitted.
 //! Shared by the property tests and the fuzz targets.
@@ -25,13 +25,16 @@ fn planted_name(rng: &mut Rng) -> &'static str {
     names[rng.below(names.len() as u64) as usize]
 }
 
-/// Whether the default configuration strips a member of this name.
+/// Whether the default configuration strips a member of this name: equal
+/// to a listed name ignoring ASCII case, once KELVIN SIGN and LONG S (which
+/// Unicode case folding makes `k` and `s`) are folded.
 pub fn is_key_material(name: &str) -> bool {
+    let name = name.replace('\u{212A}', "k").replace('\u{17F}', "s");
     KEY_MATERIAL
         .iter()
         .chain(HPCS_CREDENTIALS)
         .chain(EP11_INFERRED)
-        .any(|m| m.eq_ignore_ascii_case(name))
+        .any(|m| m.eq_ignore_ascii_case(&name))
 }
 
 /// Every marker starts with this; nothing else in an event does.
@@ -194,6 +197,12 @@ impl Planter<'_> {
                 c.to_ascii_lowercase()
             } else {
                 c
+            };
+            // The letters outside ASCII that case folding makes `k`, `s`.
+            let c = match c {
+                'k' | 'K' if self.rng.chance(0.2) => '\u{212A}',
+                's' | 'S' if self.rng.chance(0.2) => '\u{17F}',
+                c => c,
             };
             if self.rng.chance(0.15) {
                 let hex = if self.rng.chance(0.5) {

@@ -45,7 +45,9 @@ pub fn reference(event: &[u8]) -> Option<RefResult> {
 /// Whether a member name is key material (the built-in names of the
 /// default configuration).
 pub fn is_key_material(name: &str) -> bool {
-    builtin_names(true, true).any(|m| m.eq_ignore_ascii_case(name))
+    // KELVIN SIGN and LONG S fold to `k` and `s` in Unicode case folding.
+    let name = name.replace('\u{212A}', "k").replace('\u{17F}', "s");
+    builtin_names(true, true).any(|m| m.eq_ignore_ascii_case(&name))
 }
 
 /// Whether text (a name or a string value) holds JSON text with a
