@@ -17,11 +17,13 @@ import (
 // metadata, so that key material cannot travel there either.
 //
 // A name is key material when it equals one of Names ignoring ASCII case,
-// once the two letters outside ASCII that Unicode case folding makes ASCII
-// letters are folded: KELVIN SIGN (U+212A) to k and LONG S (U+017F) to s
-// (encoding/json, filling a struct, reads "\u212aey" as Key). Other case
-// pairs outside ASCII are other names. The transform compares unescaped
-// JSON names the same way.
+// once the letters outside ASCII that readers ignoring case take for ASCII
+// letters are folded: KELVIN SIGN (U+212A) to k and LONG S (U+017F) to s,
+// as Unicode case folding does (encoding/json, filling a struct, reads
+// "\u212aey" as Key), DOTLESS I (U+0131) and CAPITAL I WITH DOT ABOVE
+// (U+0130) to i, as Java's equalsIgnoreCase does. Other letters outside
+// ASCII are other names. The transform compares unescaped JSON names the
+// same way.
 // Such a member is removed, or in mask mode its value becomes the mask.
 // A KeyMaterial is immutable and safe for concurrent use.
 type KeyMaterial struct {
@@ -71,15 +73,17 @@ func (k *KeyMaterial) Is(name string) bool {
 	if k.isASCIIFold(name) {
 		return true
 	}
-	if strings.ContainsRune(name, '\u212a') || strings.ContainsRune(name, '\u017f') {
-		return k.isASCIIFold(foldToASCII.Replace(name))
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			return k.isASCIIFold(foldToASCII.Replace(name))
+		}
 	}
 	return false
 }
 
-// foldToASCII writes the two letters outside ASCII that Unicode simple
-// case folding makes ASCII letters as those letters.
-var foldToASCII = strings.NewReplacer("\u212a", "k", "\u017f", "s")
+// foldToASCII writes the letters outside ASCII that readers ignoring case
+// take for ASCII letters as those letters.
+var foldToASCII = strings.NewReplacer("\u212a", "k", "\u017f", "s", "\u0131", "i", "\u0130", "i")
 
 func (k *KeyMaterial) isASCIIFold(name string) bool {
 	if len(name) >= len(k.byLen) {

@@ -29,6 +29,9 @@ func TestKeyMaterialAgreesWithTheTransform(t *testing.T) {
 			if i := strings.IndexByte(n, 's'); i >= 0 {
 				names = append(names, n[:i]+"\u017f"+n[i+1:]) // long s: a Unicode fold of s
 			}
+			if i := strings.IndexByte(n, 'i'); i >= 0 {
+				names = append(names, n[:i]+"\u0131"+n[i+1:], n[:i]+"\u0130"+n[i+1:]) // i to Java's equalsIgnoreCase
+			}
 		}
 		// What encoding/json would fill a struct's SecretAccessKey field with.
 		if folded := "\u017fecret_acce\u017f\u017f_\u212aey"; cfg == "" && !k.Is(folded) {

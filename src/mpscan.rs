@@ -439,7 +439,12 @@ impl Scanner<'_, '_> {
         }
         let edit = match name {
             _ if drop => Edit::Drop,
-            Some(name) => edit_of(self.plan, frame.context, name),
+            // The filter may let a name by for another of its kinds: one
+            // that folds to key material is still key material.
+            Some(name) => match edit_of(self.plan, frame.context, name) {
+                Edit::Keep => other_edit.unwrap_or(Edit::Keep),
+                edit => edit,
+            },
             None => other_edit.unwrap_or(Edit::Keep),
         };
         let value_start = self.pos;

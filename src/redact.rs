@@ -91,8 +91,15 @@ impl KeyMaterial {
     /// The set of `names` (Key Protect's built-in names are always added).
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>, mode: RedactMode) -> KeyMaterial {
         let mut by_len: Vec<Vec<Box<[u8]>>> = Vec::new();
+        let mut folded = Vec::new();
         for name in KEY_MATERIAL.iter().copied().chain(names) {
-            let lower: Box<[u8]> = name.as_bytes().to_ascii_lowercase().into();
+            // A configured name is kept as incoming names are compared.
+            let name = if fold_to_ascii(name.as_bytes(), &mut folded) {
+                &folded[..]
+            } else {
+                name.as_bytes()
+            };
+            let lower: Box<[u8]> = name.to_ascii_lowercase().into();
             if by_len.len() <= lower.len() {
                 by_len.resize(lower.len() + 1, Vec::new());
             }
@@ -116,8 +123,8 @@ impl KeyMaterial {
     }
 
     /// Whether an (unescaped) member name is key material: equal to one
-    /// ignoring ASCII case, or once the two non-ASCII letters that
-    /// Unicode case folding takes to ASCII ones are folded (`fold_to_ascii`).
+    /// ignoring ASCII case, once the letters outside ASCII that readers
+    /// ignoring case take for ASCII ones are folded (`fold_to_ascii`).
     #[inline]
     pub fn contains(&self, name: &[u8]) -> bool {
         self.contains_ignoring_ascii_case(name) || (!name.is_ascii() && self.contains_folded(name))
@@ -181,32 +188,39 @@ impl KeyMaterial {
     }
 }
 
-/// `name` with the KELVIN SIGN (U+212A) written `k` and the LATIN SMALL
-/// LETTER LONG S (U+017F) written `s`, into `out`; false when it has
-/// neither. They are the two characters outside ASCII that Unicode simple
-/// case folding makes ASCII letters, and readers that match member names
-/// that way read `"\u212aey"` as `Key` (Go's encoding/json filling a struct,
-/// .NET and Jackson when told to ignore case), so a key-material name so
-/// spelled is key material.
+/// The letters outside ASCII that a reader comparing names without regard
+/// to case takes for ASCII letters, and those letters: KELVIN SIGN and
+/// LONG S are `k` and `s` to Unicode simple case folding (Go's
+/// encoding/json fills a struct's `Key` field from `"\u212aey"`), and
+/// Java's `equalsIgnoreCase` also takes DOTLESS I and CAPITAL I WITH DOT
+/// ABOVE for `i` (.NET's ordinal comparison ignoring case the dotless one).
+const FOLDS_TO_ASCII: [(&str, u8); 4] = [
+    ("\u{212A}", b'k'),
+    ("\u{17F}", b's'),
+    ("\u{131}", b'i'),
+    ("\u{130}", b'i'),
+];
+
+/// `name` with the letters of `FOLDS_TO_ASCII` written as their ASCII
+/// letters, into `out`; false when it has none. A key-material name so
+/// spelled is key material to such a reader, and so to the transform.
 pub fn fold_to_ascii(name: &[u8], out: &mut Vec<u8>) -> bool {
-    const KELVIN: &[u8] = "\u{212A}".as_bytes();
-    const LONG_S: &[u8] = "\u{17F}".as_bytes();
     out.clear();
     let mut folded = false;
     let mut i = 0;
-    while i < name.len() {
-        if name[i..].starts_with(KELVIN) {
-            out.push(b'k');
-            i += KELVIN.len();
-            folded = true;
-        } else if name[i..].starts_with(LONG_S) {
-            out.push(b's');
-            i += LONG_S.len();
-            folded = true;
-        } else {
-            out.push(name[i]);
-            i += 1;
+    'bytes: while i < name.len() {
+        if name[i] >= 0x80 {
+            for (letter, ascii) in FOLDS_TO_ASCII {
+                if name[i..].starts_with(letter.as_bytes()) {
+                    out.push(ascii);
+                    i += letter.len();
+                    folded = true;
+                    continue 'bytes;
+                }
+            }
         }
+        out.push(name[i]);
+        i += 1;
     }
     folded
 }

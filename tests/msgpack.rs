@@ -199,6 +199,16 @@ fn names_that_fold_to_key_material_go_through_both_paths() {
     t.transform_msgpack(&record, &mut out).unwrap();
     assert_eq!(out.redacted(), 1);
     assert_eq!(decode(out.data()).unwrap(), json!({"severity": "normal"}));
+    // A name the filter lets by for another of its kinds (it files names
+    // by their bytes, here with the route field's): still key material.
+    let t = Transform::from_json(br#"{"route":{"field":"route"}}"#).unwrap();
+    let event =
+        json!({"action": "kms.secrets.read", "service_principal_pa\u{17F}\u{17F}word": "S3CRET"});
+    let out = both_paths(&t, &event.to_string());
+    assert_eq!(
+        out,
+        json!({"action": "kms.secrets.read", "severity": "normal", "route": "unmatched"})
+    );
 }
 
 #[test]

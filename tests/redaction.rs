@@ -226,6 +226,10 @@ fn names_that_fold_to_key_material_go() {
             r#"{"body":"{\"\\u212aeyBytes\":\"S3CRET\"}","b":2}"#,
             r#"{"body":null,"b":2,"severity":"normal"}"#,
         ),
+        (
+            "{\"\u{131}v\":1,\"PLA\u{130}NTEXT\":2,\"b\":2}",
+            r#"{"b":2,"severity":"normal"}"#,
+        ),
         // Other letters outside ASCII fold to nothing here.
         (
             "{\"\u{212B}ey\":1,\"Ke\u{1E8F}\":2}",
@@ -235,6 +239,14 @@ fn names_that_fold_to_key_material_go() {
         let d = run(event);
         assert_eq!(d.json, json, "{event}");
     }
+    // A configured name so spelled is that name, in any spelling.
+    let t = transform("{\"redact\":{\"fields\":[\"\u{212A}eyring\"]}}");
+    let d = run_with(
+        &t,
+        "{\"keyring\":1,\"KEYRING\":2,\"\u{212A}eyRing\":3,\"k\":4}",
+    )
+    .unwrap();
+    assert_eq!(d.json, r#"{"k":4,"severity":"normal"}"#);
     let masked = transform(r#"{"redact":{"mode":"mask","mask":"***"}}"#);
     let d = run_with(&masked, "{\"\u{212A}ey\":\"S3CRET\"}").unwrap();
     assert_eq!(d.json, "{\"\u{212A}ey\":\"***\",\"severity\":\"normal\"}");

@@ -203,10 +203,11 @@ pub unsafe extern "C" fn kpaudit_transform_key_material_count(
 /// The key-material name at `index`, lower-cased UTF-8 (not
 /// NUL-terminated), its length written to `*len`; valid as long as the
 /// transform. A member is key material when its name, unescaped, equals one
-/// of these ignoring ASCII case, with KELVIN SIGN (U+212A) read as `k` and
-/// LONG S (U+017F) as `s` (the two letters outside ASCII that Unicode case
-/// folding makes ASCII), and no other folding. NULL, with `*len` untouched,
-/// for NULL arguments or an index out of range.
+/// of these ignoring ASCII case, with KELVIN SIGN (U+212A) read as `k`,
+/// LONG S (U+017F) as `s`, DOTLESS I (U+0131) and CAPITAL I WITH DOT ABOVE
+/// (U+0130) as `i` (letters outside ASCII that readers ignoring case take
+/// for ASCII ones), and no other folding. NULL, with `*len` untouched, for
+/// NULL arguments or an index out of range.
 ///
 /// # Safety
 ///

@@ -26,10 +26,13 @@ fn planted_name(rng: &mut Rng) -> &'static str {
 }
 
 /// Whether the default configuration strips a member of this name: equal
-/// to a listed name ignoring ASCII case, once KELVIN SIGN and LONG S (which
-/// Unicode case folding makes `k` and `s`) are folded.
+/// to a listed name ignoring ASCII case, once KELVIN SIGN, LONG S, DOTLESS
+/// I and CAPITAL I WITH DOT ABOVE are read as `k`, `s`, `i` and `i`.
 pub fn is_key_material(name: &str) -> bool {
-    let name = name.replace('\u{212A}', "k").replace('\u{17F}', "s");
+    let name = name
+        .replace('\u{212A}', "k")
+        .replace('\u{17F}', "s")
+        .replace(['\u{131}', '\u{130}'], "i");
     KEY_MATERIAL
         .iter()
         .chain(HPCS_CREDENTIALS)
@@ -198,10 +201,13 @@ impl Planter<'_> {
             } else {
                 c
             };
-            // The letters outside ASCII that case folding makes `k`, `s`.
+            // Letters outside ASCII that readers ignoring case take for
+            // `k`, `s` and `i`.
             let c = match c {
                 'k' | 'K' if self.rng.chance(0.2) => '\u{212A}',
                 's' | 'S' if self.rng.chance(0.2) => '\u{17F}',
+                'i' | 'I' if self.rng.chance(0.1) => '\u{131}',
+                'i' | 'I' if self.rng.chance(0.1) => '\u{130}',
                 c => c,
             };
             if self.rng.chance(0.15) {

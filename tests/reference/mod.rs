@@ -45,8 +45,11 @@ pub fn reference(event: &[u8]) -> Option<RefResult> {
 /// Whether a member name is key material (the built-in names of the
 /// default configuration).
 pub fn is_key_material(name: &str) -> bool {
-    // KELVIN SIGN and LONG S fold to `k` and `s` in Unicode case folding.
-    let name = name.replace('\u{212A}', "k").replace('\u{17F}', "s");
+    // Letters outside ASCII that readers ignoring case take for ASCII ones.
+    let name = name
+        .replace('\u{212A}', "k")
+        .replace('\u{17F}', "s")
+        .replace(['\u{131}', '\u{130}'], "i");
     builtin_names(true, true).any(|m| m.eq_ignore_ascii_case(&name))
 }
 
