@@ -415,7 +415,7 @@ impl Scanner<'_, '_> {
         // filter does not know by its bytes.
         if !ascii && !drop {
             other_edit = name
-                .map(|n| folded_edit(self.plan, n))
+                .map(|n| folded_edit(self.plan, self.cur.context, n))
                 .filter(|&e| e != Edit::Keep);
         }
         // A name the filter turns away is acted on as a non-string key is: kept.
@@ -487,6 +487,7 @@ impl Scanner<'_, '_> {
                 self.redacted = self.redacted.saturating_add(1);
                 self.drop_member(key_start);
             }
+            Edit::Shadow => self.drop_member(key_start),
             Edit::Severity | Edit::RouteField => {
                 let inner = frame.context == Context::Payload;
                 let hole = match (edit, inner) {

@@ -217,9 +217,31 @@ fn edit_of_kinds(plan: &Plan<'_>, context: Context, name: &[u8], kinds: u8) -> E
         Edit::Severity
     } else if kinds & name_filter::ROUTE_FIELD != 0 && Some(name) == plan.route_field {
         Edit::RouteField
+    } else if kinds & (name_filter::SEVERITY | name_filter::ROUTE_FIELD) != 0 && shadows(plan, name)
+    {
+        Edit::Shadow
     } else {
         Edit::Keep
     }
+}
+
+/// Whether a member of an event, not itself `severity` (or the route
+/// field), has a name a reader ignoring case would take for it
+/// (`SEVERITY`, or with a letter of `redact::fold_to_ascii`): such a
+/// member would stand beside the one the transform writes, and a reader
+/// that keeps the last of its duplicates (Go's encoding/json does) would
+/// read its value instead.
+pub(crate) fn shadows(plan: &Plan<'_>, name: &[u8]) -> bool {
+    let mut folded = Vec::new();
+    let name = if !name.is_ascii() && crate::redact::fold_to_ascii(name, &mut folded) {
+        &folded[..]
+    } else {
+        name
+    };
+    name.eq_ignore_ascii_case(b"severity")
+        || plan
+            .route_field
+            .is_some_and(|field| name.eq_ignore_ascii_case(field))
 }
 
 /// Whether a member named `name` with a value starting `first` may open an
@@ -256,11 +278,16 @@ pub(crate) fn envelope_refused(captures: &Captures) -> bool {
 
 /// What becomes of a member that the name filter let by: a name outside
 /// ASCII that folds to a key-material name (`KeyMaterial::contains`) is
-/// one, though its bytes are not those the filter knows.
+/// one, though its bytes are not those the filter knows; in an event's own
+/// map, one that folds to `severity` or the route field shadows it.
 #[cold]
-pub(crate) fn folded_edit(plan: &Plan<'_>, name: &[u8]) -> Edit {
-    if !name.is_ascii() && plan.key_material.contains(name) {
+pub(crate) fn folded_edit(plan: &Plan<'_>, context: Context, name: &[u8]) -> Edit {
+    if name.is_ascii() {
+        Edit::Keep
+    } else if plan.key_material.contains(name) {
         Edit::Redact
+    } else if matches!(context, Context::Top | Context::Payload) && shadows(plan, name) {
+        Edit::Shadow
     } else {
         Edit::Keep
     }
@@ -276,6 +303,9 @@ pub(crate) enum Edit {
     Drop,
     Severity,
     RouteField,
+    /// Out, not counted as redacted: a name a reader ignoring case takes
+    /// for `severity` or the route field (`shadows`).
+    Shadow,
 }
 
 struct Scanner<'i, 'o> {
@@ -612,7 +642,7 @@ impl Scanner<'_, '_> {
             if !frame.inert && self.plan.key_material.in_text(&key) {
                 decided.1 = Edit::Drop;
             } else if decided.1 == Edit::Keep && !frame.inert {
-                decided.1 = folded_edit(self.plan, &key);
+                decided.1 = folded_edit(self.plan, frame.context, &key);
             }
             *self.key = key;
             decided
@@ -621,7 +651,7 @@ impl Scanner<'_, '_> {
             // A name outside ASCII (only in an event with such bytes) may
             // fold to a key-material name.
             if decided.1 == Edit::Keep && self.index.any_high && !frame.inert {
-                decided.1 = folded_edit(self.plan, key_body);
+                decided.1 = folded_edit(self.plan, frame.context, key_body);
             }
             decided
         };
@@ -680,6 +710,7 @@ impl Scanner<'_, '_> {
                 self.redacted = self.redacted.saturating_add(1);
                 self.drop_member(frame, key_start);
             }
+            Edit::Shadow => self.drop_member(frame, key_start),
             Edit::Severity | Edit::RouteField => {
                 let inner = frame.context == Context::Payload;
                 let (seen, piece) = match (edit, inner) {

@@ -507,3 +507,34 @@ fn the_batch_agrees_with_the_item_api_item_by_item_and_at_the_size_limit() {
         assert_eq!(batch.route_data(route), &expected[..], "route {route}");
     }
 }
+
+/// A member an ignoring-case reader takes for `severity` (or the route
+/// field) beside the one the transform writes would give that reader its
+/// own value (Go's encoding/json keeps the last): it goes, at the top level
+/// and in an envelope's event, through both paths, and is not counted.
+#[test]
+fn names_that_shadow_severity_or_the_route_field_go() {
+    let t = Transform::from_json(br#"{"route":{"field":"route"}}"#).unwrap();
+    for (event, want) in [
+        (
+            json!({"severity": "x", "action": "kms.secrets.delete", "SEVERITY": "normal", "Route": "us-south"}),
+            json!({"severity": "critical", "action": "kms.secrets.delete", "route": "unmatched"}),
+        ),
+        (
+            json!({"Severity": "normal", "\u{17F}everity": "normal", "ROUTE": "x", "a": {"SEVERITY": 1}}),
+            json!({"a": {"SEVERITY": 1}, "severity": "normal", "route": "unmatched"}),
+        ),
+        (
+            json!({"payload": {"action": "kms.secrets.delete", "SEVERITY": "normal", "iv": 1}, "Severity": 2}),
+            json!({"payload": {"action": "kms.secrets.delete", "severity": "critical", "route": "unmatched"}}),
+        ),
+    ] {
+        let out = both_paths(&t, &event.to_string());
+        assert_eq!(out, want, "{event}");
+    }
+    let mut out = Output::new();
+    t.transform(br#"{"SEVERITY":{"iv":1},"severity":"x"}"#, &mut out)
+        .unwrap();
+    assert_eq!(out.redacted(), 0, "a shadow is not key material");
+    assert_eq!(out.data(), br#"{"severity":"normal","route":"unmatched"}"#);
+}

@@ -154,7 +154,7 @@ pub(super) fn redacted_paths(t: &Transform, event: &[u8], envelope: bool) -> Vec
                     paths.push(path.clone());
                     Some((Mode::Inert, false, None))
                 } else if level.mode == Mode::Event
-                    && (name == b"severity" || t.is_route_field(name))
+                    && (name == b"severity" || t.is_route_field(name) || t.shadows(name))
                 {
                     Some((Mode::Inert, false, None))
                 } else {

@@ -224,6 +224,12 @@ impl Transform {
         }
     }
 
+    /// Whether an event's member of this name goes as one that a reader
+    /// ignoring case would take for `severity` or the route field.
+    pub(crate) fn shadows(&self, name: &[u8]) -> bool {
+        scan::shadows(&self.plan(), name)
+    }
+
     pub(crate) fn is_route_field(&self, name: &[u8]) -> bool {
         self.route_field
             .as_ref()

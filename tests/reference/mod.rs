@@ -44,12 +44,25 @@ pub fn reference(event: &[u8]) -> Option<RefResult> {
 
 /// Whether a member name is key material (the built-in names of the
 /// default configuration).
-pub fn is_key_material(name: &str) -> bool {
-    // Letters outside ASCII that readers ignoring case take for ASCII ones.
-    let name = name
-        .replace('\u{212A}', "k")
+/// A name a reader ignoring case takes for `severity`: in an event's own
+/// map the transform writes `severity` and drops such a member beside it.
+fn severity_like(name: &str) -> bool {
+    fold(name).eq_ignore_ascii_case("severity")
+}
+
+fn is_shadow(name: &str) -> bool {
+    name != "severity" && severity_like(name)
+}
+
+/// Letters outside ASCII that readers ignoring case take for ASCII ones.
+fn fold(name: &str) -> String {
+    name.replace('\u{212A}', "k")
         .replace('\u{17F}', "s")
-        .replace(['\u{131}', '\u{130}'], "i");
+        .replace(['\u{131}', '\u{130}'], "i")
+}
+
+pub fn is_key_material(name: &str) -> bool {
+    let name = fold(name);
     builtin_names(true, true).any(|m| m.eq_ignore_ascii_case(&name))
 }
 
@@ -114,8 +127,9 @@ pub fn apply_members(members: Vec<(String, Value)>) -> (Value, Severity, String)
             let inner = v.as_object_mut().unwrap();
             let mut n = 0;
             strip(inner, &mut n);
+            inner.retain(|k, _| !is_shadow(k));
             inner.insert("severity".into(), Value::String(severity.as_str().into()));
-        } else if goes(&k) {
+        } else if goes(&k) || is_shadow(&k) {
             continue;
         } else if k == "severity" {
             had_severity = true;
@@ -146,6 +160,7 @@ pub fn apply(obj: &mut Map<String, Value>) -> (Severity, String) {
     let severity = severity(obj);
     let route = route(obj);
     strip(obj, &mut 0);
+    obj.retain(|k, _| !is_shadow(k));
     obj.insert("severity".into(), Value::String(severity.as_str().into()));
     (severity, route)
 }
@@ -472,7 +487,7 @@ impl<'de> Visitor<'de> for KeyMaterialCount {
                 c.as_event += 1;
             } else {
                 c.plain += inner.plain;
-                if key != "severity" {
+                if !severity_like(&key) {
                     c.as_event += inner.plain;
                 }
             }
