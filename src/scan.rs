@@ -376,15 +376,17 @@ pub fn scan_indexed(
     plan: &Plan<'_>,
     scratch: &mut Scratch,
 ) -> Result<Scanned, Error> {
-    let scanned = scan_once(input, plan, scratch)?;
-    if scanned.envelope && envelope_refused(&scanned.captures) {
-        let plan = Plan {
-            envelope: false,
-            ..*plan
-        };
-        return scan_once(input, &plan, scratch);
+    // One call site, so that the scan stays inlined here: it is hot.
+    let mut envelope = plan.envelope;
+    loop {
+        let plan = Plan { envelope, ..*plan };
+        let scanned = scan_once(input, &plan, scratch)?;
+        if scanned.envelope && envelope_refused(&scanned.captures) {
+            envelope = false;
+            continue;
+        }
+        return Ok(scanned);
     }
-    Ok(scanned)
 }
 
 fn scan_once(input: &[u8], plan: &Plan<'_>, scratch: &mut Scratch) -> Result<Scanned, Error> {
@@ -475,7 +477,10 @@ impl Scanner<'_, '_> {
     }
 
     /// Runs to the end of the top-level object; returns whether any of its
-    /// members is left in the output.
+    /// members is left in the output. Inlined into its one caller: out of
+    /// line it keeps the scanner's state in memory (about 10% more
+    /// instructions in the benchmark's profile).
+    #[inline(always)]
     fn run(&mut self) -> Result<bool, Fault> {
         self.skip_ws();
         match self.peek() {
