@@ -201,15 +201,8 @@ fn close(closed: Level, path: &str, stack: &mut [Level], paths: &mut Vec<String>
             paths.push(path.to_owned());
         }
     }
-    if let Some(level) = stack.last_mut() {
-        // A container is not a string: an `action` object does not count.
-        match level.member {
-            Member::Action => level.string_action = false,
-            Member::EventTime => level.string_time = false,
-            Member::Other => {}
-        }
-        level.member = Member::Other;
-    }
+    // A container is not a string: an `action` object does not count.
+    value_done(stack, false);
 }
 
 fn skip_ws(event: &[u8], mut pos: usize) -> usize {
