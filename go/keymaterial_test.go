@@ -143,11 +143,7 @@ func ExampleKeyMaterial() {
 // with \u escapes; and not a name that is unquoted, without its colon,
 // longer, or only similar.
 func TestKeyMaterialInText(t *testing.T) {
-	tr, err := New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
+	tr := defaultTransform(t)
 	k := tr.KeyMaterial()
 	raw := `{"action":"kms.secrets.wrap","requestData":{"Payload":"c2VjcmV0"}}`
 	escaped, _ := json.Marshal(raw) // "{\"action\": ... \"Payload\": ...}"
@@ -195,11 +191,7 @@ func TestKeyMaterialInText(t *testing.T) {
 // InText is the test the library applies to a string value: the transform
 // nulls exactly the values InText reports.
 func TestKeyMaterialInTextAgreesWithTheTransform(t *testing.T) {
-	tr, err := New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.Close()
+	tr := defaultTransform(t)
 	k := tr.KeyMaterial()
 	texts := []string{
 		`{"payload":"x"}`, `{\"iv\":1}`, `{\\\"iv\\\" : 1}`, `{"pay\u006coad":1}`, `{\"\\u0069v\":1}`,
@@ -223,4 +215,16 @@ func TestKeyMaterialInTextAgreesWithTheTransform(t *testing.T) {
 			t.Errorf("%q: the transform nulls it: %v, InText: %v", s, nulled, k.InText(s))
 		}
 	}
+}
+
+// defaultTransform is a transform on the built-in defaults, closed when
+// the test ends.
+func defaultTransform(t *testing.T) *Transform {
+	t.Helper()
+	tr, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Close() })
+	return tr
 }
