@@ -114,6 +114,9 @@ func TestFilePipeline(t *testing.T) {
 		"critical": scrapeCounter(t, metricsPort, "otelcol_processor_kpaudit_records_total", `severity="critical"`),
 		"rejected": scrapeCounter(t, metricsPort, "otelcol_processor_kpaudit_rejected_total", `reason="KPAUDIT_INVALID_EVENT"`),
 		"redacted": scrapeCounter(t, metricsPort, "otelcol_processor_kpaudit_redacted_members_total"),
+		// The example runs the processor with async: nothing may fail
+		// after the receiver was told the records were accepted.
+		"async failed": scrapeCounter(t, metricsPort, "otelcol_processor_kpaudit_async_failed_total"),
 	}
 	p.stop(t)
 	if p.err != nil {
@@ -180,7 +183,7 @@ func TestFilePipeline(t *testing.T) {
 		t.Errorf("routed %d + dead letters %d = %d, input %d lines", routed, dead, routed+dead, events)
 	}
 	if metrics["records"] != float64(routed) || metrics["rejected"] != float64(dead) ||
-		metrics["us-south"] != float64(total(wantEvents["us-south"])) || metrics["critical"] == 0 || metrics["redacted"] == 0 {
+		metrics["us-south"] != float64(total(wantEvents["us-south"])) || metrics["critical"] == 0 || metrics["redacted"] == 0 || metrics["async failed"] != 0 {
 		t.Errorf("the processor's metrics %v do not agree with the outputs (%d routed, %d dead letters)", metrics, routed, dead)
 	}
 	if !sameCounts(gotRejects, wantRejects) {

@@ -48,6 +48,23 @@ type Config struct {
 	// context, the file exporter's group_by).
 	GroupByRoute GroupByRouteConfig `mapstructure:"group_by_route"`
 
+	// Async transforms and passes on each batch on a goroutine of the
+	// processor's own, so that the receiver goes on reading meanwhile; the
+	// receiver is then not told whether a batch was delivered. Off by
+	// default; never with a receiver that acknowledges delivered data
+	// (the Kafka receiver's offsets).
+	Async AsyncConfig `mapstructure:"async"`
+
+	_ struct{}
+}
+
+// AsyncConfig is Config.Async.
+type AsyncConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+	// QueueSize is how many batches may wait for the processor's goroutine
+	// (default 4); a receiver with a full queue waits.
+	QueueSize int `mapstructure:"queue_size"`
+
 	_ struct{}
 }
 
@@ -79,6 +96,7 @@ const (
 
 	defaultRouteAttribute = "kpaudit.route"
 	defaultRejectRoute    = "dead-letter"
+	defaultAsyncQueueSize = 4
 
 	// The attributes the processor writes besides the route.
 	attrRedacted = "kpaudit.redacted"
@@ -95,6 +113,7 @@ func createDefaultConfig() *Config {
 		},
 		OnReject:    onRejectKeep,
 		RejectRoute: defaultRejectRoute,
+		Async:       AsyncConfig{QueueSize: defaultAsyncQueueSize},
 	}
 }
 
@@ -134,6 +153,9 @@ func (c *Config) Validate() error {
 	case onRejectDrop:
 	default:
 		errs = append(errs, fmt.Errorf("on_reject: %q is neither keep nor drop", c.OnReject))
+	}
+	if c.Async.Enabled && c.Async.QueueSize < 1 {
+		errs = append(errs, fmt.Errorf("async.queue_size: %d; must be at least 1", c.Async.QueueSize))
 	}
 	if c.GroupByRoute.Enabled && c.groupAttribute() == "" {
 		errs = append(errs, errors.New("group_by_route.resource_attribute: must not be empty"))

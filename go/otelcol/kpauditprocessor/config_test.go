@@ -99,6 +99,8 @@ func TestConfigRefused(t *testing.T) {
 		"kpaudit/missing_file":       "config_file: open testdata/no-such-file.json",
 		"kpaudit/reject_route_taken": `reject_route: "us-south" is also a route`,
 		"kpaudit/config_not_object":  "config: a []interface {}",
+		"kpaudit/bad_async_queue":    "async.queue_size: 0",
+		"kpaudit/unknown_async_key":  "queue",
 	}
 	for id, want := range cases {
 		_, err := loadConfig(t, id)

@@ -29,7 +29,16 @@ func createLogs(ctx context.Context, set processor.Settings, cfg component.Confi
 	if err != nil {
 		return nil, err
 	}
-	return processorhelper.NewLogs(ctx, set, cfg, strippedNext{next, p}, p.processLogs,
+	c := cfg.(*Config)
+	inner, err := processorhelper.NewLogs(ctx, set, cfg, strippedNext{next, p}, p.processLogs,
 		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
 		processorhelper.WithShutdown(p.shutdown))
+	if err != nil {
+		p.t.Close()
+		return nil, err
+	}
+	if !c.Async.Enabled {
+		return inner, nil
+	}
+	return newAsyncLogs(inner, p, c.Async.QueueSize), nil
 }

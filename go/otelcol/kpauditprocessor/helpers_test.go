@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -31,16 +32,26 @@ type harness struct {
 // debug level whose entries the test can read.
 func newHarness(t testing.TB, cfg *Config) *harness {
 	t.Helper()
+	return newHarnessTo(t, cfg, nil)
+}
+
+// newHarnessTo is newHarness with the processor passing its output to
+// next; with next nil, to the harness's sink.
+func newHarnessTo(t testing.TB, cfg *Config, next consumer.Logs) *harness {
+	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)
 	}
 	h := &harness{sink: new(consumertest.LogsSink), tel: componenttest.NewTelemetry()}
+	if next == nil {
+		next = h.sink
+	}
 	core, logs := observer.New(zap.DebugLevel)
 	h.logs = logs
 	set := processortest.NewNopSettings(Type)
 	set.TelemetrySettings = h.tel.NewTelemetrySettings()
 	set.Logger = zap.New(core)
-	p, err := NewFactory().CreateLogs(context.Background(), set, cfg, h.sink)
+	p, err := NewFactory().CreateLogs(context.Background(), set, cfg, next)
 	if err != nil {
 		t.Fatal(err)
 	}

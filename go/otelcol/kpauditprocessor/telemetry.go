@@ -18,6 +18,7 @@ const (
 	metricRecords  = "otelcol_processor_kpaudit_records"
 	metricRejected = "otelcol_processor_kpaudit_rejected"
 	metricRedacted = "otelcol_processor_kpaudit_redacted_members"
+	metricFailed   = "otelcol_processor_kpaudit_async_failed"
 
 	// Reasons of the processor's own rejections, beside the library's codes.
 	reasonUnsupportedBody = "KPAUDIT_UNSUPPORTED_BODY"
@@ -27,6 +28,9 @@ type telemetry struct {
 	records  metric.Int64Counter
 	rejected metric.Int64Counter
 	redacted metric.Int64Counter
+	// asyncFailed counts the records of batches that async mode accepted
+	// and the next consumer (or the closed transform) then refused.
+	asyncFailed metric.Int64Counter
 
 	// The attribute sets, built once: recordAttrs[route][severity].
 	recordAttrs [][kpaudit.Critical + 1]metric.AddOption
@@ -51,6 +55,11 @@ func newTelemetry(set component.TelemetrySettings, routes []string) (*telemetry,
 	if tm.redacted, err = m.Int64Counter(metricRedacted,
 		metric.WithDescription("Key-material members removed (or masked) from log records by kpaudit."),
 		metric.WithUnit("{members}")); err != nil {
+		return nil, err
+	}
+	if tm.asyncFailed, err = m.Int64Counter(metricFailed,
+		metric.WithDescription("Log records the kpaudit processor accepted in async mode that were then not delivered (the next consumer refused them); they are lost."),
+		metric.WithUnit("{records}")); err != nil {
 		return nil, err
 	}
 	tm.routeIndex = make(map[string]int, len(routes))
