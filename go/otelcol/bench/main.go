@@ -123,8 +123,9 @@ Collector's own metrics (otelcol_receiver_accepted_log_records,
 otelcol_exporter_sent_log_records) polled every 20 ms; start-up and
 shutdown are outside it. CPU is the collector process's user+sys time over
 the same window (/proc). MB/s is input bytes per second of that window.
-Files: filelog reads the file from the start, the file exporter writes OTLP
-JSON; kpaudit runs with group_by_route, synchronously (the default) and
+Files: filelog reads the file from the start (its lines a whole number of
+filelog's 100-line batches, so that no partial batch waits for its 100 ms
+flush timer), the file exporter writes OTLP JSON; kpaudit runs with group_by_route, synchronously (the default) and
 with async (its goroutine transforms and exports beside filelog's).
 Kafka: the events are in a 4-partition topic first; each run is a new
 consumer group reading it from the earliest offset, with examples/kafka.yaml's
