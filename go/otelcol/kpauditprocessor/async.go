@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/xpdata/pref"
 	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 )
 
@@ -33,9 +36,24 @@ type asyncLogs struct {
 	p              *kpProcessor
 	size           int
 
-	mu    sync.RWMutex
-	queue chan asyncBatch // nil before Start and after Shutdown
-	done  chan struct{}   // closed when the goroutine has emptied the queue
+	// mu guards the state below; it is never held while waiting for room
+	// in the queue, so Shutdown and other senders are never stuck behind a
+	// sender that waits.
+	mu       sync.RWMutex
+	started  bool
+	stopped  bool
+	queue    chan asyncBatch
+	stopping chan struct{} // closed by Shutdown: waiting senders give up
+	senders  sync.WaitGroup
+	done     chan struct{} // closed when the goroutine has emptied the queue
+
+	// The batches' context: cancelled when Shutdown's context ends, so
+	// that the batch in hand gives up too.
+	runCtx    context.Context
+	cancelRun context.CancelFunc
+	// Set when Shutdown's context has ended: the goroutine counts what is
+	// left in the queue as not delivered instead of processing it.
+	abandon atomic.Bool
 }
 
 type asyncBatch struct {
@@ -55,14 +73,18 @@ func (a *asyncLogs) Start(ctx context.Context, host component.Host) error {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.queue == nil {
-		// The counter is exported from the start, at 0, so that an alert
-		// on it has a series to watch.
-		a.p.tel.asyncFailed.Add(ctx, 0)
-		a.queue = make(chan asyncBatch, a.size)
-		a.done = make(chan struct{})
-		go a.run(a.queue, a.done)
+	if a.started || a.stopped {
+		return nil
 	}
+	a.started = true
+	// The counter is exported from the start, at 0, so that an alert on
+	// it has a series to watch.
+	a.p.tel.asyncFailed.Add(ctx, 0)
+	a.queue = make(chan asyncBatch, a.size)
+	a.stopping = make(chan struct{})
+	a.done = make(chan struct{})
+	a.runCtx, a.cancelRun = context.WithCancel(context.Background())
+	go a.run()
 	return nil
 }
 
@@ -70,52 +92,109 @@ func (a *asyncLogs) Start(ctx context.Context, host component.Host) error {
 // exporter slows the receiver, as it does without async), and returns.
 func (a *asyncLogs) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	a.mu.RLock()
-	defer a.mu.RUnlock()
-	if a.queue == nil {
+	if !a.started || a.stopped {
+		a.mu.RUnlock()
 		return errAsyncStopped
 	}
+	a.senders.Add(1)
+	queue, stopping, runCtx := a.queue, a.stopping, a.runCtx
+	a.mu.RUnlock()
+	defer a.senders.Done()
+
 	// The batch outlives the call: keep the caller's client metadata
 	// (stripped of key material on the way out, as in the synchronous
-	// mode) but not its deadline or cancellation, which end with the call.
-	b := asyncBatch{ctx: client.NewContext(context.Background(), client.FromContext(ctx)), ld: ld}
+	// mode) and its trace, but not its deadline or cancellation, which end
+	// with the call. The Collector may reuse the batch's memory once this
+	// call returns (pdata's reference counting): hold a reference until
+	// the goroutine is done with it, as the batch processor does.
+	bctx := client.NewContext(trace.ContextWithSpanContext(runCtx, trace.SpanContextFromContext(ctx)), client.FromContext(ctx))
+	pref.RefLogs(ld)
 	select {
-	case a.queue <- b:
+	case queue <- asyncBatch{ctx: bctx, ld: ld}:
 		return nil
+	case <-stopping:
+		pref.UnrefLogs(ld)
+		return errAsyncStopped
 	case <-ctx.Done():
+		pref.UnrefLogs(ld)
 		return ctx.Err()
 	}
 }
 
-func (a *asyncLogs) run(queue <-chan asyncBatch, done chan<- struct{}) {
-	defer close(done)
-	for b := range queue {
-		if err := a.Logs.ConsumeLogs(b.ctx, b.ld); err != nil {
-			// The processor changes the batch in place: what it holds now
-			// is what was not delivered (records dropped as rejects are
-			// already counted as rejected).
-			n := b.ld.LogRecordCount()
-			a.p.tel.asyncFailed.Add(b.ctx, int64(n))
-			a.p.logger.Error("kpaudit: a batch was not delivered; with async the receiver is not told, and the records are lost",
-				zap.Int("records", n), zap.Error(err))
-		}
+func (a *asyncLogs) run() {
+	defer close(a.done)
+	for b := range a.queue {
+		a.deliver(b)
 	}
 }
 
+func (a *asyncLogs) deliver(b asyncBatch) {
+	defer pref.UnrefLogs(b.ld)
+	if a.abandon.Load() {
+		a.failed(b.ctx, b.ld.LogRecordCount(), errors.New("shut down before it was delivered"))
+		return
+	}
+	err := a.Logs.ConsumeLogs(b.ctx, b.ld)
+	if err == nil {
+		return
+	}
+	var de *deliveryError
+	if errors.As(err, &de) {
+		a.failed(b.ctx, de.records, err)
+		return
+	}
+	// The processor itself failed (a closed transform) before it changed
+	// the batch.
+	a.failed(b.ctx, b.ld.LogRecordCount(), err)
+}
+
+func (a *asyncLogs) failed(ctx context.Context, records int, err error) {
+	a.p.tel.asyncFailed.Add(context.WithoutCancel(ctx), int64(records))
+	a.p.logger.Error("kpaudit: a batch was not delivered; with async the receiver is not told, and the records are lost",
+		zap.Int("records", records), zap.Error(err))
+}
+
 // Shutdown lets the goroutine deliver what is queued, then shuts the
-// processor down. If ctx ends first, what is still queued goes through a
-// closed transform: it fails, and is logged and counted as not delivered.
+// processor down. If ctx ends first, the batch in hand gets a cancelled
+// context (its outcome is counted when the next consumer returns), what is
+// still queued is counted and logged as not delivered, and Shutdown
+// returns ctx's error without waiting further.
 func (a *asyncLogs) Shutdown(ctx context.Context) error {
 	a.mu.Lock()
-	queue, done := a.queue, a.done
-	a.queue = nil
+	running := a.started && !a.stopped
+	a.stopped = true
+	if running {
+		close(a.stopping)
+	}
 	a.mu.Unlock()
-	if queue != nil {
-		close(queue)
+	var err error
+	if running {
+		// No sender can start now; those under way send or give up at
+		// once, and then the queue can be closed.
+		a.senders.Wait()
+		close(a.queue)
 		select {
-		case <-done:
+		case <-a.done:
 		case <-ctx.Done():
-			a.p.logger.Error("kpaudit: shut down before the async queue was delivered", zap.Int("batches_queued", len(queue)))
+			err = ctx.Err()
+			a.abandon.Store(true)
+			a.cancelRun()
+			// The goroutine counts what it takes from now on; this takes
+			// the rest, so that all of it is counted before returning.
+			for b := range a.queue {
+				a.deliver(b)
+			}
 		}
 	}
-	return a.Logs.Shutdown(ctx)
+	return errors.Join(err, a.Logs.Shutdown(ctx))
 }
+
+// deliveryError is what the next consumer refused, with the number of
+// records it was handed: the async goroutine counts them as lost.
+type deliveryError struct {
+	records int
+	err     error
+}
+
+func (e *deliveryError) Error() string { return e.err.Error() }
+func (e *deliveryError) Unwrap() error { return e.err }

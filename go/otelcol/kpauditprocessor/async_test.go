@@ -13,7 +13,9 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/featuregate"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/xpdata/pref"
 	"go.opentelemetry.io/collector/processor/processortest"
 )
 
@@ -158,19 +160,26 @@ func (g *gate) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 
 func (g *gate) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
 
-// The queue is bounded: with the next consumer stuck, the receiver waits
-// once the queue is full (and gives up when its context ends), so memory
-// does not grow with a slow exporter.
-func TestAsyncQueueBounded(t *testing.T) {
+// fullQueue is an async processor with a queue of one batch, full: the
+// next consumer holds the first batch (until g.release is closed), the
+// second waits in the queue.
+func fullQueue(t *testing.T) (*harness, *gate) {
 	g := &gate{entered: make(chan struct{}, 8), release: make(chan struct{})}
 	h := newHarnessTo(t, asyncConfig(1), g)
-	// One batch held by the next consumer, one in the queue.
 	for b := range 2 {
 		if err := h.proc.ConsumeLogs(context.Background(), seqBatch(t, b, 1)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	<-g.entered
+	return h, g
+}
+
+// The queue is bounded: with the next consumer stuck, the receiver waits
+// once the queue is full (and gives up when its context ends), so memory
+// does not grow with a slow exporter.
+func TestAsyncQueueBounded(t *testing.T) {
+	h, g := fullQueue(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := h.proc.ConsumeLogs(ctx, seqBatch(t, 2, 1)); !errors.Is(err, context.DeadlineExceeded) {
@@ -246,5 +255,143 @@ func TestAsyncConcurrentShutdown(t *testing.T) {
 	wg.Wait()
 	if got := h.sink.LogRecordCount(); got != accepted {
 		t.Errorf("%d records delivered, %d accepted", got, accepted)
+	}
+}
+
+// router stands for the routing connector: it moves every resource out of
+// the batch into one of its own, then its exporter refuses it.
+type router struct{}
+
+func (router) ConsumeLogs(_ context.Context, ld plog.Logs) error {
+	ld.ResourceLogs().MoveAndAppendTo(plog.NewLogs().ResourceLogs())
+	return errors.New("file exporter: disk full")
+}
+
+func (router) Capabilities() consumer.Capabilities { return consumer.Capabilities{MutatesData: true} }
+
+// The records of a refused batch are counted as the next consumer got
+// them, even when it has moved them out of the batch before failing.
+func TestAsyncFailureCountedBehindRouting(t *testing.T) {
+	h := newHarnessTo(t, asyncConfig(4), router{})
+	if err := h.proc.ConsumeLogs(context.Background(), seqBatch(t, 0, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.proc.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := counterValue(t, h, metricFailed, nil); got != 10 {
+		t.Errorf("%s = %d, want 10", metricFailed, got)
+	}
+}
+
+// When Shutdown's context ends first, Shutdown returns its error without
+// waiting for the batch in hand (whose next consumer here ignores the
+// context), and everything still queued is counted as not delivered by
+// then; the batch in hand is counted when it ends.
+func TestAsyncShutdownContextEnds(t *testing.T) {
+	g := &gate{entered: make(chan struct{}, 8), release: make(chan struct{})}
+	h := newHarnessTo(t, asyncConfig(4), g)
+	for b := range 3 {
+		if err := h.proc.ConsumeLogs(context.Background(), seqBatch(t, b*10, 10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-g.entered
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := h.proc.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown: %v, want the context's deadline", err)
+	}
+	if delivered, failed := g.LogRecordCount(), counterValue(t, h, metricFailed, nil); delivered != 0 || failed != 20 {
+		t.Errorf("when Shutdown returned: %d delivered, %d counted as failed; want 0 and the 20 queued", delivered, failed)
+	}
+	bctx := g.Contexts()
+	close(g.release)
+	if !waitUntil(time.Second, func() bool { return g.LogRecordCount() == 10 }) {
+		t.Errorf("the batch in hand: %d records delivered, want 10", g.LogRecordCount())
+	}
+	for _, c := range append(bctx, g.Contexts()...) {
+		if c.Err() == nil {
+			t.Errorf("the batch in hand kept a live context after Shutdown gave up")
+		}
+	}
+}
+
+func waitUntil(d time.Duration, cond func() bool) bool {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
+// A sender waiting for room in the queue holds up neither Shutdown nor
+// other senders whose contexts end.
+func TestAsyncShutdownWithSenderWaiting(t *testing.T) {
+	h, g := fullQueue(t)
+	waiting := make(chan error, 1)
+	go func() { waiting <- h.proc.ConsumeLogs(context.Background(), seqBatch(t, 2, 1)) }()
+	time.Sleep(20 * time.Millisecond)
+	other := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		other <- h.proc.ConsumeLogs(ctx, seqBatch(t, 3, 1))
+	}()
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		shut <- h.proc.Shutdown(ctx)
+	}()
+	for name, ch := range map[string]chan error{"the waiting sender": waiting, "a sender with a deadline": other, "Shutdown": shut} {
+		select {
+		case err := <-ch:
+			if err == nil && name != "Shutdown" {
+				t.Logf("%s: accepted", name)
+			}
+		case <-time.After(2 * time.Second):
+			t.Errorf("%s still blocked after 2 s", name)
+		}
+	}
+	close(g.release)
+	// Accepted and delivered or counted, or refused: the 2 queued before,
+	// and whatever the two late senders got in, add up.
+	accounted := func() int { return g.LogRecordCount() + int(counterValue(t, h, metricFailed, nil)) }
+	if !waitUntil(time.Second, func() bool { return accounted() >= 2 }) {
+		t.Errorf("%d records delivered or counted, want at least the 2 accepted before Shutdown", accounted())
+	}
+}
+
+// The Collector hands each processor's batch back to pdata's pool once
+// ConsumeLogs returns (reference counting, with pdata.useProtoPooling):
+// async holds a reference until it has delivered the batch.
+func TestAsyncHoldsPooledBatches(t *testing.T) {
+	if err := featuregate.GlobalRegistry().Set("pdata.useProtoPooling", true); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = featuregate.GlobalRegistry().Set("pdata.useProtoPooling", false) }()
+	g := &gate{entered: make(chan struct{}, 8), release: make(chan struct{})}
+	h := newHarnessTo(t, asyncConfig(4), g)
+	// What the Collector's graph does around every processor's ConsumeLogs
+	// (service/internal/refconsumer).
+	consume := func(ld plog.Logs) error {
+		if pref.MarkPipelineOwnedLogs(ld) {
+			defer pref.UnrefLogs(ld)
+		}
+		return h.proc.ConsumeLogs(context.Background(), ld)
+	}
+	for b := range 3 {
+		if err := consume(seqBatch(t, b*10, 10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(g.release)
+	if err := h.proc.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := g.LogRecordCount(); got != 30 {
+		t.Errorf("delivered %d of 30 accepted records", got)
 	}
 }

@@ -499,5 +499,11 @@ func (s strippedNext) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	if n > 0 {
 		s.p.tel.redacted.Add(ctx, int64(n))
 	}
-	return s.Logs.ConsumeLogs(ctx, ld)
+	// Counted before the next consumer has the batch: a routing connector
+	// moves the records out of it before an exporter refuses them.
+	records := ld.LogRecordCount()
+	if err := s.Logs.ConsumeLogs(ctx, ld); err != nil {
+		return &deliveryError{records: records, err: err}
+	}
+	return nil
 }
