@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -103,6 +104,10 @@ func refStatus(m map[string]any) Severity {
 	var digits string
 	switch code := reason["reasonCode"].(type) {
 	case json.Number:
+		// A whole number, whichever way it is written (401, 401.0).
+		if f, err := code.Float64(); err == nil && f >= 0 && f == math.Trunc(f) && f <= 1<<53 {
+			return refStatusSeverity[int(f)]
+		}
 		digits = string(code)
 	case string:
 		digits = code

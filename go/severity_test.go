@@ -25,7 +25,10 @@ func TestSeverityFromActionAndStatus(t *testing.T) {
 		{"kms.secrets.rotate", "503", Critical},
 		{"kms.secrets.delete", "409", Critical}, // and never lowers it
 		{"kms.secrets.wrap", `"0401"`, Critical},
-		{"kms.secrets.wrap", "401.0", Normal},
+		{"kms.secrets.wrap", "401.0", Critical}, // a whole number, as a double writes it
+		{"kms.secrets.wrap", "4.01e2", Critical},
+		{"kms.secrets.wrap", "401.5", Normal},
+		{"kms.secrets.wrap", `"401.0"`, Normal},
 		{"kms.secrets.wrap", `" 401"`, Normal},
 		{"kms.kmip.adapter.create", "200", Normal},
 		{"KMS.SECRETS.DELETE", "200", Normal},

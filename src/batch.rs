@@ -359,7 +359,7 @@ impl ItemSkipper {
                 Head::Map { members } => {
                     self.pending = self.pending.saturating_add(members.saturating_mul(2));
                 }
-                Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber => {}
+                Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber | Head::Float(_) => {}
             }
         }
     }

@@ -194,14 +194,5 @@ fn string_of(event: &[u8], capture: Capture) -> Option<String> {
 }
 
 fn status_of(event: &[u8], capture: Capture) -> Option<u64> {
-    let digits = match capture {
-        Capture::Num { start, end } => String::from_utf8_lossy(&event[start..end]).into_owned(),
-        Capture::Uint(n) => return Some(n),
-        Capture::Str { .. } => string_of(event, capture)?,
-        _ => return None,
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
+    crate::transform::status_code(event, capture, &mut Vec::new())
 }

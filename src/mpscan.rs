@@ -400,7 +400,7 @@ impl Scanner<'_, '_> {
                 other_edit = ext_name_edit(self.plan, &self.input[start + 1..end]);
                 (None, end, false)
             }
-            Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber => {
+            Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber | Head::Float(_) => {
                 (None, key_start + header, false)
             }
             Head::Array { .. } | Head::Map { .. } => {
@@ -591,6 +591,7 @@ impl Scanner<'_, '_> {
         let (capture, end) = match head {
             Head::Nil => (Capture::Null, value_start + header),
             Head::Uint(n) => (Capture::Uint(n), value_start + header),
+            Head::Float(bits) => (Capture::Float(bits), value_start + header),
             Head::Bool | Head::OtherNumber => (Capture::Other, value_start + header),
             Head::Str { len } => {
                 let (start, end, text) = self.string(header, len)?;

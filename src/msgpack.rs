@@ -7,8 +7,11 @@ pub enum Head {
     Nil,
     Bool,
     Uint(u64),
-    /// A negative integer or a float: a number, but never a status code.
+    /// A negative integer: a number, but never a status code.
     OtherNumber,
+    /// A float (a float32 widened), as the bits of an `f64`: a status code
+    /// when its value is a whole number.
+    Float(u64),
     /// A string's body is `len` bytes after the header.
     Str {
         len: usize,
@@ -86,8 +89,11 @@ pub fn head(input: &[u8], pos: usize) -> Result<(Head, usize), HeadError> {
         0xc7 => (Head::Ext { len: sized(1)? + 1 }, 2),
         0xc8 => (Head::Ext { len: sized(2)? + 1 }, 3),
         0xc9 => (Head::Ext { len: sized(4)? + 1 }, 5),
-        0xca => (Head::OtherNumber, 1 + need(input, pos + 1, 4)?),
-        0xcb => (Head::OtherNumber, 1 + need(input, pos + 1, 8)?),
+        0xca => {
+            let bits = u32::try_from(be(4)?).unwrap_or_default();
+            (Head::Float(f64::from(f32::from_bits(bits)).to_bits()), 5)
+        }
+        0xcb => (Head::Float(be(8)?), 9),
         0xcc => (Head::Uint(be(1)?), 2),
         0xcd => (Head::Uint(be(2)?), 3),
         0xce => (Head::Uint(be(4)?), 5),
@@ -121,15 +127,6 @@ pub fn head(input: &[u8], pos: usize) -> Result<(Head, usize), HeadError> {
         0xdf => (Head::Map { members: be(4)? }, 5),
         0xe0..=0xff => (Head::OtherNumber, 1),
     })
-}
-
-/// `n` after checking that `input[at..at + n]` exists.
-fn need(input: &[u8], at: usize, n: usize) -> Result<usize, HeadError> {
-    if input.len() >= at && input.len() - at >= n {
-        Ok(n)
-    } else {
-        Err(HeadError::End)
-    }
 }
 
 /// The width of the map header starting with byte `b`.
@@ -236,7 +233,7 @@ pub fn value_end(input: &[u8], mut pos: usize) -> Result<usize, HeadError> {
             }
             Head::Array { items } => pending = pending.saturating_add(items),
             Head::Map { members } => pending = pending.saturating_add(members.saturating_mul(2)),
-            Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber => {}
+            Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber | Head::Float(_) => {}
         }
         // Every pending value needs at least one byte.
         if pending > (input.len() - pos) as u64 {

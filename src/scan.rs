@@ -29,6 +29,8 @@ pub enum Capture {
     },
     /// A MessagePack non-negative integer.
     Uint(u64),
+    /// A MessagePack float (float32 widened), as its bits: `Capture` is `Eq`.
+    Float(u64),
     /// A boolean, object or array.
     Other,
 }

@@ -212,7 +212,7 @@ fn names_that_fold_to_key_material_go_through_both_paths() {
 }
 
 #[test]
-fn status_codes_as_integers_of_any_width_or_digit_strings() {
+fn status_codes_as_whole_numbers_of_any_width_or_digit_strings() {
     let t = defaults();
     let mut out = Output::new();
     let with_code = |code: &[u8]| {
@@ -230,7 +230,12 @@ fn status_codes_as_integers_of_any_width_or_digit_strings() {
         (b"\xcc\xc8", Severity::Normal),            // uint8 200
         (b"\xa3503", Severity::Critical),           // "503"
         (b"\xd1\xfe\x0c", Severity::Normal),        // int16 -500
-        (b"\xcb\x40\x7f\x70\x00\x00\x00\x00\x00", Severity::Normal), // 503.0
+        (b"\xcb\x40\x7f\x70\x00\x00\x00\x00\x00", Severity::Critical), // float64 503.0
+        (b"\xca\x43\xc8\x80\x00", Severity::Critical), // float32 401.0
+        (b"\xcb\x40\x7f\x78\x00\x00\x00\x00\x00", Severity::Normal), // float64 503.5
+        (b"\xcb\xc0\x7f\x70\x00\x00\x00\x00\x00", Severity::Normal), // float64 -503.0
+        (b"\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00", Severity::Normal), // NaN
+        (b"\xa5401.0", Severity::Normal),           // "401.0"
         (b"\xc3", Severity::Normal),                // true
     ] {
         t.transform_msgpack(&with_code(code), &mut out).unwrap();

@@ -161,8 +161,22 @@ fn the_status_takes_precedence_when_more_severe() {
 }
 
 #[test]
-fn reason_code_as_number_or_digit_string_only() {
-    for code in ["401", r#""401""#, r#""0401""#, r#""\u0034\u0030\u0031""#] {
+fn reason_code_as_whole_number_or_digit_string_only() {
+    // A whole number with a point or an exponent is 401 to every JSON
+    // reader (and what double-only tools write back).
+    for code in [
+        "401",
+        r#""401""#,
+        r#""0401""#,
+        r#""\u0034\u0030\u0031""#,
+        "401.0",
+        "401.000",
+        "4.01e2",
+        "4.01E+2",
+        "401e0",
+        "40100e-2",
+        "0.0401e4",
+    ] {
         assert_eq!(
             run(&event_with("kms.secrets.wrap", code)).severity,
             Critical,
@@ -170,9 +184,14 @@ fn reason_code_as_number_or_digit_string_only() {
         );
     }
     for code in [
-        "401.0",
-        "4.01e2",
+        "401.5",
+        "4.015e2",
         "-401",
+        "-401.0",
+        "-4.01e2",
+        r#""401.0""#,
+        r#""4.01e2""#,
+        r#""+401""#,
         r#"" 401""#,
         r#""401 ""#,
         r#""""#,
@@ -188,8 +207,19 @@ fn reason_code_as_number_or_digit_string_only() {
             "{code}"
         );
     }
-    let huge = "401000000000000000000000000000";
-    assert_eq!(run(&event_with("kms.secrets.wrap", huge)).severity, Normal);
+    // Past u64, or past 2^53 where a double no longer holds every whole
+    // number: no status.
+    for huge in [
+        "401000000000000000000000000000",
+        "4.01e29",
+        "9007199254740993.0",
+    ] {
+        assert_eq!(
+            run(&event_with("kms.secrets.wrap", huge)).severity,
+            Normal,
+            "{huge}"
+        );
+    }
 }
 
 #[test]

@@ -445,7 +445,9 @@ fn route_of_captures(
                 };
             }
             // Present but not a string: never a guess.
-            Capture::Num { .. } | Capture::Uint(_) | Capture::Other => return routes.unmatched(),
+            Capture::Num { .. } | Capture::Uint(_) | Capture::Float(_) | Capture::Other => {
+                return routes.unmatched()
+            }
         }
     }
     routes.unmatched()
@@ -479,21 +481,49 @@ fn text<'a>(event: &'a [u8], capture: Capture, buf: &'a mut Vec<u8>) -> Option<&
     }
 }
 
-/// `reasonCode` as a status: a JSON integer literal or a string of ASCII
-/// digits; anything else (fractions, signs, spaces, other types) is none.
-fn status_code(event: &[u8], capture: Capture, buf: &mut Vec<u8>) -> Option<u64> {
-    let digits = match capture {
-        Capture::Num { start, end } => &event[start..end],
-        Capture::Uint(n) => return Some(n),
-        Capture::Str { .. } => text(event, capture, buf)?,
-        _ => return None,
-    };
+/// `reasonCode` as a status: a number whose value is a whole number (`401`,
+/// and `401.0` or `4.01e2` too, a MessagePack integer or float), or a string
+/// of ASCII digits; anything else (a fraction, a negative number, a string
+/// with a sign, a space or a point, other types) is none. A whole number
+/// with a point is what tools that hold every JSON number as a double write
+/// back (a Lua or JavaScript stage, OTTL's `ParseJSON`, an OTLP double), and
+/// every JSON reader takes it for 401: read as no status, a refused request
+/// would lose its severity.
+pub(crate) fn status_code(event: &[u8], capture: Capture, buf: &mut Vec<u8>) -> Option<u64> {
+    match capture {
+        Capture::Num { start, end } => number_status(&event[start..end]),
+        Capture::Uint(n) => Some(n),
+        Capture::Float(bits) => whole_number(f64::from_bits(bits)),
+        Capture::Str { .. } => digits_value(text(event, capture, buf)?),
+        _ => None,
+    }
+}
+
+fn digits_value(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
     digits.iter().try_fold(0u64, |acc, &d| {
         acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
     })
+}
+
+/// A JSON number literal (the scanner has checked its grammar): digits alone
+/// exactly; with a sign, fraction or exponent, the double a JSON reader
+/// makes of it.
+fn number_status(literal: &[u8]) -> Option<u64> {
+    if literal.iter().all(u8::is_ascii_digit) {
+        return digits_value(literal);
+    }
+    whole_number(std::str::from_utf8(literal).ok()?.parse().ok()?)
+}
+
+/// `v` when it is a whole number from 0 to 2^53, where doubles stop holding
+/// every whole number.
+fn whole_number(v: f64) -> Option<u64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    // `as` is exact for the values kept (and saturates for the others).
+    ((0.0..=EXACT).contains(&v) && v.fract() == 0.0).then_some(v as u64)
 }
 
 /// Inserts `bytes` at `at`, moving the tail once.

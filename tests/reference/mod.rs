@@ -221,7 +221,12 @@ fn severity(obj: &Map<String, Value>) -> Severity {
         .get("reason")
         .and_then(|r| r.get("reasonCode"))
         .and_then(|c| match c {
-            Value::Number(n) => n.as_u64(),
+            // A whole number, whichever way it is written (401, 401.0).
+            Value::Number(n) => n.as_u64().or_else(|| {
+                n.as_f64()
+                    .filter(|v| *v >= 0.0 && v.fract() == 0.0 && *v <= 9_007_199_254_740_992.0)
+                    .map(|v| v as u64)
+            }),
             Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
                 s.parse::<u64>().ok()
             }

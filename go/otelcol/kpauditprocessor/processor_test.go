@@ -38,7 +38,8 @@ func TestSeverityTable(t *testing.T) {
 		{"kms.secrets.create", "401", kpaudit.Critical},
 		{"kms.secrets.delete", "409", kpaudit.Critical},
 		{"kms.secrets.wrap", `"0401"`, kpaudit.Critical},
-		{"kms.secrets.wrap", "401.0", kpaudit.Normal},
+		{"kms.secrets.wrap", "401.0", kpaudit.Critical},
+		{"kms.secrets.wrap", "401.5", kpaudit.Normal},
 		{"KMS.SECRETS.DELETE", "200", kpaudit.Normal},
 	}
 	var bodies []any
@@ -234,6 +235,28 @@ func TestBodyForms(t *testing.T) {
 		t.Errorf("map record attributes %v", out[2].Attributes().AsRaw())
 	}
 	h.noMark(t)
+}
+
+// A map body whose numbers are doubles, as OTTL's ParseJSON and OTLP
+// senders that hold every JSON number as a double leave them: the status
+// 401.0 is written back as 401.0 and still counts as 401.
+func TestMapBodyDoubleStatus(t *testing.T) {
+	h := newHarness(t, defaultConfig())
+	var bodies []any
+	for _, code := range []float64{401, 409, 401.5} {
+		bodies = append(bodies, map[string]any{
+			"action":       "kms.secrets.wrap",
+			"logSourceCRN": crn("us-south"),
+			"reason":       map[string]any{"reasonCode": code},
+		})
+	}
+	out := h.consume(t, logsOf(t, bodies...))
+	for i, want := range []string{"critical", "warning", "normal"} {
+		sev, _ := out[i].Body().Map().Get("severity")
+		if sev.Str() != want {
+			t.Errorf("record %d: severity %q, want %q (body %v)", i, sev.Str(), want, out[i].Body().Map().AsRaw())
+		}
+	}
 }
 
 // Bad events of every kind, in a batch with good ones.
