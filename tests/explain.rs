@@ -199,3 +199,17 @@ fn every_event_the_transform_accepts_is_explained() {
     very.transform(event.as_bytes(), &mut out).unwrap();
     assert_eq!(out.redacted(), 1);
 }
+
+#[test]
+fn a_status_written_as_a_whole_double_is_explained_as_the_transform_reads_it() {
+    let t = defaults();
+    for code in ["401.0", "4.01e2"] {
+        let event = format!(r#"{{"action":"kms.secrets.read","reason":{{"reasonCode":{code}}}}}"#);
+        let x = t.explain(event.as_bytes()).unwrap();
+        assert_eq!((x.status, x.severity), (Some(401), Critical), "{code}");
+    }
+    let x = t
+        .explain(br#"{"action":"kms.secrets.read","reason":{"reasonCode":401.5}}"#)
+        .unwrap();
+    assert_eq!((x.status, x.severity), (None, Normal));
+}
