@@ -105,7 +105,7 @@ func refStatus(m map[string]any) Severity {
 	switch code := reason["reasonCode"].(type) {
 	case json.Number:
 		// A whole number, whichever way it is written (401, 401.0).
-		if f, err := code.Float64(); err == nil && f >= 0 && f == math.Trunc(f) && f <= 1<<53 {
+		if f, err := code.Float64(); err == nil && f >= 0 && f == math.Trunc(f) && f < 1<<53 && !math.Signbit(f) {
 			return refStatusSeverity[int(f)]
 		}
 		digits = string(code)

@@ -90,7 +90,8 @@ pub fn head(input: &[u8], pos: usize) -> Result<(Head, usize), HeadError> {
         0xc8 => (Head::Ext { len: sized(2)? + 1 }, 3),
         0xc9 => (Head::Ext { len: sized(4)? + 1 }, 5),
         0xca => {
-            let bits = u32::try_from(be(4)?).unwrap_or_default();
+            // be(4) holds 4 bytes: the cast keeps them all.
+            let bits = be(4)? as u32;
             (Head::Float(f64::from(f32::from_bits(bits)).to_bits()), 5)
         }
         0xcb => (Head::Float(be(8)?), 9),

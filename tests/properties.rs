@@ -117,6 +117,12 @@ fn tree() -> BoxedStrategy<String> {
         "[a-z0-9 é/-]{0,12}".prop_map(|s| serde_json::to_string(&s).unwrap()),
         Just("\"kms.secrets.delete\"".to_owned()),
         Just("\"crn:v1:bluemix:public:kms:eu-de:a/1:i::\"".to_owned()),
+        // Statuses as double-only tools write them, and near misses.
+        Just("401.0".to_owned()),
+        Just("4.09e2".to_owned()),
+        Just("503.00".to_owned()),
+        Just("401.5".to_owned()),
+        Just("-0.0".to_owned()),
     ];
     leaf.prop_recursive(6, 48, 5, |inner| {
         prop_oneof![

@@ -207,19 +207,26 @@ fn reason_code_as_whole_number_or_digit_string_only() {
             "{code}"
         );
     }
-    // Past u64, or past 2^53 where a double no longer holds every whole
-    // number: no status.
-    for huge in [
+    // Past u64, or from 2^53 on, where a double no longer holds every
+    // whole number (9007199254740993.0 reads as 2^53), or -0: no status.
+    let t = transform("");
+    for code in [
         "401000000000000000000000000000",
         "4.01e29",
+        "9007199254740992.0",
         "9007199254740993.0",
+        "-0.0",
+        "-0",
     ] {
-        assert_eq!(
-            run(&event_with("kms.secrets.wrap", huge)).severity,
-            Normal,
-            "{huge}"
-        );
+        let event = event_with("kms.secrets.wrap", code);
+        assert_eq!(run(&event).severity, Normal, "{code}");
+        assert_eq!(t.explain(event.as_bytes()).unwrap().status, None, "{code}");
     }
+    // The double a JSON reader makes of it decides: this one is 401.
+    assert_eq!(
+        run(&event_with("kms.secrets.wrap", "400.99999999999999999")).severity,
+        Critical
+    );
 }
 
 #[test]

@@ -518,12 +518,13 @@ fn number_status(literal: &[u8]) -> Option<u64> {
     whole_number(std::str::from_utf8(literal).ok()?.parse().ok()?)
 }
 
-/// `v` when it is a whole number from 0 to 2^53, where doubles stop holding
-/// every whole number.
+/// `v` when it is a whole number from 0 up to (not including) 2^53, where
+/// doubles stop holding every whole number; not -0.0, which is written
+/// with a minus sign.
 fn whole_number(v: f64) -> Option<u64> {
     const EXACT: f64 = 9_007_199_254_740_992.0;
     // `as` is exact for the values kept (and saturates for the others).
-    ((0.0..=EXACT).contains(&v) && v.fract() == 0.0).then_some(v as u64)
+    ((0.0..EXACT).contains(&v) && v.fract() == 0.0 && !v.is_sign_negative()).then_some(v as u64)
 }
 
 /// Inserts `bytes` at `at`, moving the tail once.

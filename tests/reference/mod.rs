@@ -224,7 +224,12 @@ fn severity(obj: &Map<String, Value>) -> Severity {
             // A whole number, whichever way it is written (401, 401.0).
             Value::Number(n) => n.as_u64().or_else(|| {
                 n.as_f64()
-                    .filter(|v| *v >= 0.0 && v.fract() == 0.0 && *v <= 9_007_199_254_740_992.0)
+                    .filter(|v| {
+                        *v >= 0.0
+                            && v.fract() == 0.0
+                            && *v < 9_007_199_254_740_992.0
+                            && !v.is_sign_negative()
+                    })
                     .map(|v| v as u64)
             }),
             Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
