@@ -196,27 +196,45 @@ pub fn scan(
     out: &mut Vec<u8>,
 ) -> Result<Scanned, Error> {
     let out_len = out.len();
-    let scanned = scan_once(input, top, rest, plan, mask, stack, out)?;
+    let pass = Pass {
+        input,
+        top,
+        rest,
+        mask,
+    };
+    let scanned = scan_once(pass, plan, stack, out)?;
     if scanned.envelope.is_some() && envelope_refused(&scanned.captures) {
         out.truncate(out_len);
         let plan = Plan {
             envelope: false,
             ..*plan
         };
-        return scan_once(input, top, rest, &plan, mask, stack, out);
+        return scan_once(pass, &plan, stack, out);
     }
     Ok(scanned)
 }
 
-fn scan_once(
-    input: &[u8],
+/// What one pass of `scan` reads: the same for a second pass.
+#[derive(Clone, Copy)]
+struct Pass<'a> {
+    input: &'a [u8],
     top: Top,
     rest: Rest,
+    mask: &'a [u8],
+}
+
+fn scan_once(
+    pass: Pass<'_>,
     plan: &Plan<'_>,
-    mask: &[u8],
     stack: &mut Vec<Frame>,
     out: &mut Vec<u8>,
 ) -> Result<Scanned, Error> {
+    let Pass {
+        input,
+        top,
+        rest,
+        mask,
+    } = pass;
     stack.clear();
     let (top, pos, depth) = match top {
         Top::Record => {
