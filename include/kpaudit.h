@@ -11,7 +11,8 @@
  * kpaudit_output_* accessors (kpaudit_transform_batch takes a chunk of NDJSON
  * into a kpaudit_batch). Records held as MessagePack maps go through
  * kpaudit_transform_msgpack and kpaudit_transform_msgpack_batch, with the same
- * outputs. Inputs are pointer + length (no NUL needed).
+ * outputs (kpaudit_transform_msgpack_next reads a chunk item by item).
+ * Inputs are pointer + length (no NUL needed).
  * Everything allocated by kpaudit is released by its kpaudit_*_free function,
  * never by free().
  *
@@ -21,6 +22,7 @@
 #ifndef KPAUDIT_H
 #define KPAUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -116,6 +118,28 @@ typedef struct kpaudit_output kpaudit_output;
  * own `kpaudit_output` and `kpaudit_error`.
  */
 typedef struct kpaudit_transform kpaudit_transform;
+
+/**
+ * What `kpaudit_transform_msgpack_next` tells of the item it transformed.
+ * A plain value the caller owns.
+ */
+typedef struct kpaudit_item_info {
+  /**
+   * The item's length: where the next item starts.
+   */
+  size_t len;
+  /**
+   * The most containers open at once in the item, counted as a
+   * MessagePack reader counts them: the item's own array and the
+   * record's map each count 1 (`[[t, {}], {}]` is 3).
+   */
+  size_t nesting;
+  /**
+   * Whether the record has a top-level member named `member` (compared
+   * byte for byte; a string or binary name).
+   */
+  bool has_member;
+} kpaudit_item_info;
 
 
 
@@ -347,6 +371,38 @@ enum kpaudit_result kpaudit_transform_msgpack_item(const struct kpaudit_transfor
                                                    const uint8_t *item,
                                                    size_t len,
                                                    struct kpaudit_output *out,
+                                                   struct kpaudit_error *err);
+
+/**
+ * Transforms the first item of `items` (`len` bytes of MessagePack items
+ * one after another, as a shipper's chunk holds them) into `out`, as
+ * `kpaudit_transform_msgpack_item` transforms one item, and writes to
+ * `*info` what a host that classifies items itself needs to know of it,
+ * found in the same read: where it ends, how deep it nests, and whether
+ * its record has a top-level member named `member` (`member_len` bytes;
+ * NULL with 0 looks for none), such as the member a parser puts a line
+ * it could not read in. The host learns an item's end without walking
+ * the item itself.
+ *
+ * On failure `*info` is untouched, `out` holds nothing of the item and
+ * nothing is told of its length: a host that needs the item's end finds
+ * it itself (an item over `limits.max_event_bytes` is
+ * `KPAUDIT_TOO_LARGE` when the bytes hold it whole). Otherwise as
+ * `kpaudit_transform_msgpack_item`; error offsets count from `items`.
+ *
+ * # Safety
+ *
+ * As for `kpaudit_transform_event`, with `items` for `event`; `member`
+ * points to `member_len` readable bytes (or is NULL with 0); `info` is
+ * NULL or writable.
+ */
+enum kpaudit_result kpaudit_transform_msgpack_next(const struct kpaudit_transform *t,
+                                                   const uint8_t *items,
+                                                   size_t len,
+                                                   const uint8_t *member,
+                                                   size_t member_len,
+                                                   struct kpaudit_output *out,
+                                                   struct kpaudit_item_info *info,
                                                    struct kpaudit_error *err);
 
 /**

@@ -58,4 +58,4 @@ pub use error::{Error, ErrorKind};
 pub use explain::Explanation;
 pub use rejects::Rejected;
 pub use severity::Severity;
-pub use transform::{Output, Transform};
+pub use transform::{ItemFacts, Output, Transform};

@@ -77,6 +77,11 @@ pub struct Scanned {
     pub envelope: Option<EnvelopeEvent>,
     /// Where the value ended in the input (its length).
     pub end: usize,
+    /// The most containers open at once (the record's map counts 1, as
+    /// does a value's outermost container).
+    pub deepest: usize,
+    /// Whether the record has a top-level member named `Plan::watch`.
+    pub watched: bool,
 }
 
 /// Whether the input must end with the value, or may go on after it (a
@@ -166,6 +171,8 @@ struct Scanner<'i, 'o> {
     inner_severity_hole: Option<usize>,
     inner_route_hole: Option<usize>,
     envelope: Envelope,
+    deepest: usize,
+    watched: bool,
 }
 
 /// What the value scanned is.
@@ -298,6 +305,8 @@ fn scan_once(
         inner_severity_hole: None,
         inner_route_hole: None,
         envelope: Envelope::No,
+        deepest: depth,
+        watched: false,
     };
     s.run().map_err(|f| f.into_error(plan.max_depth))?;
     Ok(Scanned {
@@ -312,6 +321,8 @@ fn scan_once(
             _ => None,
         },
         end: s.pos,
+        deepest: s.deepest,
+        watched: s.watched,
     })
 }
 
@@ -443,6 +454,14 @@ impl Scanner<'_, '_> {
         self.capture_into = None;
         self.child_context = Context::Plain;
         if let (Some(name), true) = (name, frame.context != Context::Plain) {
+            // The filter lets the watched name by (Plan::watch), and this
+            // is a path few names take.
+            if frame.context == Context::Top
+                && !self.plan.watch.is_empty()
+                && name == self.plan.watch
+            {
+                self.watched = true;
+            }
             match read_of(frame.context, name) {
                 None => {}
                 Some(Read::Value(field)) => self.capture_into = Some(field),
@@ -679,6 +698,7 @@ impl Scanner<'_, '_> {
         };
         self.stack.push(std::mem::replace(&mut self.cur, child));
         self.depth += 1;
+        self.deepest = self.deepest.max(self.depth);
         self.capture_into = None;
         self.child_context = Context::Plain;
         self.pos = at + header;

@@ -9,6 +9,8 @@ pub(crate) const KEY_MATERIAL: u8 = 1;
 pub(crate) const SEVERITY: u8 = 2;
 pub(crate) const ROUTE_FIELD: u8 = 4;
 pub(crate) const READ: u8 = 8;
+/// A name a host asked about (`Plan::watch`).
+pub(crate) const WATCH: u8 = 16;
 
 /// Names are hashed on their length and their first and last bytes, with
 /// ASCII case folded so that key material matches in any case.
@@ -26,6 +28,14 @@ impl NameFilter {
             slots[slot(name)] |= kind;
         }
         NameFilter { slots }
+    }
+
+    /// This filter with `name` added as `kind`: per call, for a name that
+    /// only one call looks for (a copy of 512 bytes).
+    pub fn with(&self, name: &[u8], kind: u8) -> NameFilter {
+        let mut f = self.clone();
+        f.slots[slot(name)] |= kind;
+        f
     }
 
     /// The kinds `name` (unescaped) might be; 0 when it is certainly none

@@ -106,6 +106,10 @@ pub struct Plan<'a> {
     /// Whether a top-level `payload` object holding a string `action` is
     /// an ingestion envelope rather than key material.
     pub envelope: bool,
+    /// A top-level member name whose presence the MessagePack scan reports
+    /// (a host's mark of a line its parser could not read); empty: none.
+    /// `names` must let it by (`name_filter::WATCH`).
+    pub watch: &'a [u8],
 }
 
 /// Buffers reused from event to event, so that steady state allocates nothing.

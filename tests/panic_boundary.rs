@@ -213,6 +213,28 @@ fn every_export_returns_its_panic_value_and_handles_stay_usable() {
     assert_eq!(r, kpaudit_result::KPAUDIT_PANIC);
     h.output_is_empty();
     h.still_usable();
+    let mut info = kpaudit_item_info {
+        len: 7,
+        nesting: 7,
+        has_member: true,
+    };
+    let r = armed!(
+        covered,
+        kpaudit_transform_msgpack_next(
+            h.t,
+            record.as_ptr(),
+            record.len(),
+            b"a".as_ptr(),
+            1,
+            h.out,
+            &mut info,
+            h.err
+        )
+    );
+    assert_eq!(r, kpaudit_result::KPAUDIT_PANIC);
+    assert_eq!((info.len, info.nesting, info.has_member), (7, 7, true));
+    h.output_is_empty();
+    h.still_usable();
     let r = armed!(
         covered,
         kpaudit_redact_msgpack(h.t, record.as_ptr(), record.len(), h.out, h.err)

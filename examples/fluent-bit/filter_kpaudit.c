@@ -618,22 +618,14 @@ static void run_batch(struct kp_call *c, size_t start, size_t end)
     }
 }
 
-/* route_field: item by item, so the chunk keeps its order. */
-static void one_event(struct kp_call *c, size_t off, size_t end)
+/* route_field: the transformed item in c->w->out goes on in its place. */
+static void keep_event(struct kp_call *c)
 {
     struct kp_ctx *ctx = c->ctx;
-    kpaudit_result ret;
     const uint8_t *data;
     size_t len, r;
     kpaudit_severity sev;
 
-    /* the whole item: kpaudit validates and strips the metadata header too */
-    ret = kpaudit_transform_msgpack_item(ctx->t, c->p + off, end - off,
-                                         c->w->out, c->w->err);
-    if (ret != KPAUDIT_OK) {
-        reject(c, reason_of(ret), kpaudit_error_message(c->w->err), end - off);
-        return;
-    }
     data = kpaudit_output_data(c->w->out, &len);
     buf_add(&c->out, data, len);
 
@@ -646,6 +638,55 @@ static void one_event(struct kp_call *c, size_t off, size_t end)
         c->tally.severity[sev]++;
     }
     c->tally.redacted += kpaudit_output_redacted(c->w->out);
+}
+
+/* route_field: item by item, so the chunk keeps its order. */
+static void one_event(struct kp_call *c, size_t off, size_t end)
+{
+    kpaudit_result ret;
+
+    /* the whole item: kpaudit validates and strips the metadata header too */
+    ret = kpaudit_transform_msgpack_item(c->ctx->t, c->p + off, end - off,
+                                         c->w->out, c->w->err);
+    if (ret != KPAUDIT_OK) {
+        reject(c, reason_of(ret), kpaudit_error_message(c->w->err), end - off);
+        return;
+    }
+    keep_event(c);
+}
+
+/*
+ * route_field's common case, read once: an item that opens as an ordinary
+ * event (kp_item_plain_event) goes to kpaudit first, which transforms it
+ * and tells where it ends, how deep it nests and whether its record holds
+ * the unparsed-line member, so the plugin need not walk it. Returns the
+ * offset past the item, or 0 when the item is left to kp_item_read (kpaudit
+ * refused it, or Fluent Bit's decoder would: nested too deep), which then
+ * classifies it as before; only such items are read twice.
+ */
+static size_t fast_event(struct kp_call *c, size_t off, size_t bytes)
+{
+    struct kp_ctx *ctx = c->ctx;
+    struct kpaudit_item_info info;
+    const char *key = ctx->rules.unparsed_key;
+    size_t klen = key ? ctx->rules.unparsed_key_len : 0;
+
+    if (!kp_item_plain_event(c->p, bytes, off) ||
+        kpaudit_transform_msgpack_next(ctx->t, c->p + off, bytes - off,
+                                       (const uint8_t *) key, klen, c->w->out,
+                                       &info, c->w->err) != KPAUDIT_OK ||
+        info.len == 0 || info.len > bytes - off ||
+        info.nesting > ctx->rules.max_nesting) {
+        return 0;
+    }
+    if (info.has_member) {
+        reject(c, KP_UNPARSED, "the record holds the raw line its parser "
+               "could not read", info.len);
+    }
+    else {
+        keep_event(c);
+    }
+    return off + info.len;
 }
 
 static void work_free(struct kp_work *w)
@@ -683,7 +724,7 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
     struct kp_work own = {0};
     struct kp_item item;
     int locked;
-    size_t off, run = 0;
+    size_t off, next, run = 0;
     int batch_mode = ctx->tag_prefix != NULL;
 
     (void) f_ins;
@@ -729,6 +770,10 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
 
     off = 0;
     while (off < bytes) {
+        if (!batch_mode && (next = fast_event(&c, off, bytes)) != 0) {
+            off = next;
+            continue;
+        }
         if (kp_item_read(c.p, bytes, off, &ctx->rules, &item) != 0) {
             /* the rest does not split into items: nothing of it goes on */
             if (batch_mode) {

@@ -348,6 +348,71 @@ static const char *timestamp_seconds(const unsigned char *p, size_t end, size_t 
     return NULL;
 }
 
+/* An array header of any width holding two values, at p[*at] within len. */
+static int pair_at(const unsigned char *p, size_t len, size_t *at)
+{
+    uint64_t n;
+
+    if (*at >= len || !is_array(p[*at])) {
+        return 0;
+    }
+    return read_array(p, len, at, &n) == 0 && n == 2;
+}
+
+int kp_item_plain_event(const unsigned char *p, size_t len, size_t off)
+{
+    size_t at = off, q;
+    uint64_t u;
+    unsigned char b;
+    double f;
+    int nested;
+
+    if (!pair_at(p, len, &at) || at >= len) {
+        return 0;
+    }
+    /* [[timestamp, metadata], record] or [timestamp, record] */
+    nested = is_array(p[at]);
+    if (nested && !pair_at(p, len, &at)) {
+        return 0;
+    }
+    if (at >= len) {
+        return 0;
+    }
+    b = p[at];
+    q = at + 1;
+    if (b <= 0x7f) {
+        /* a positive fixint */
+    }
+    else if (b >= 0xcc && b <= 0xce) {
+        /* uint8/16/32: msgpack-c calls them positive whatever the rules */
+        if (read_be(p, len, &q, (size_t) 1 << (b - 0xcc), &u) != 0 || u > 0x7fffffffu) {
+            return 0;
+        }
+    }
+    else if (b == 0xcb) {
+        if (read_be(p, len, &q, 8, &u) != 0) {
+            return 0;
+        }
+        memcpy(&f, &u, sizeof(f));
+        if (!(f >= 0.0 && f < 2147483648.0)) {
+            return 0;
+        }
+    }
+    else if (b == 0xd7) {
+        /* fixext8 of type 0: EventTime, seconds and nanoseconds */
+        if (len - q < 9 || p[q] != 0 || p[q + 1] >= 0x80 ||
+            be32(p + q + 5) >= 1000000000u) {
+            return 0;
+        }
+        q += 9;
+    }
+    else {
+        return 0;
+    }
+    /* the metadata must be a map; the record's kind is kpaudit's to check */
+    return !nested || (q < len && is_map(p[q]));
+}
+
 static int invalid(struct kp_item *item, const char *why)
 {
     item->kind = KP_ITEM_INVALID;

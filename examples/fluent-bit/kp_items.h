@@ -70,4 +70,19 @@ size_t kp_mp_skip(const unsigned char *p, size_t len, size_t off);
 int kp_item_read(const unsigned char *p, size_t len, size_t off,
                  const struct kp_item_rules *rules, struct kp_item *item);
 
+/*
+ * Whether the item at p[off] (off < len) opens as an ordinary event under
+ * every rule set above: a [header, record] pair (arrays of any width) whose
+ * header is [timestamp, metadata map] or a bare timestamp, and whose
+ * timestamp is an EventTime, a positive integer or a float64 within 1970 to
+ * 2038 (seconds below 2^31, nanoseconds below 10^9). Reads only those first
+ * bytes, within `len`; says nothing of the rest of the item (that it is
+ * whole, not nested too deep, a map of a record without the unparsed-line
+ * member). When it holds, kp_item_read's kind is KP_ITEM_EVENT,
+ * KP_ITEM_UNPARSED or KP_ITEM_INVALID for a reason found past those bytes,
+ * never a group marker or a timestamp refused; the plugin then lets kpaudit
+ * read the item first (kpaudit_transform_msgpack_next tells the rest).
+ */
+int kp_item_plain_event(const unsigned char *p, size_t len, size_t off);
+
 #endif

@@ -631,7 +631,7 @@ static const char *kind_name(int k)
 }
 
 static unsigned long seen[2][5];
-static unsigned long seen_incomplete, seen_too_deep, items_checked;
+static unsigned long seen_incomplete, seen_too_deep, items_checked, seen_plain;
 
 static void hex(const unsigned char *p, size_t len)
 {
@@ -655,6 +655,11 @@ static void check_chunk(const unsigned char *src, size_t len)
         struct parser ps = { p, len, off, 0 };
         struct obj root;
         int complete = parse(&ps, &root, 0) == 0;
+        /* the plugin's shortcut: never a marker or a refused timestamp */
+        int plain = kp_item_plain_event(p, len, off);
+        int plain_kind = -1;
+
+        seen_plain += plain;
 
         for (r = 0; r < 2; r++) {
             for (unparsed = 0; unparsed < 2; unparsed++) {
@@ -684,6 +689,18 @@ static void check_chunk(const unsigned char *src, size_t len)
                           "a reason goes with invalid items only");
                     if (unparsed) seen[r][item.kind]++;
                     if (ps.too_deep) seen_too_deep++;
+                    if (plain) {
+                        CHECK(item.kind == KP_ITEM_EVENT || item.kind == KP_ITEM_UNPARSED ||
+                                  (item.kind == KP_ITEM_INVALID &&
+                                   (ps.too_deep || strcmp(item.why, "the record is not a map") == 0)),
+                              "a plain event's head, but kind %s (%s)", kind_name(item.kind),
+                              item.why ? item.why : "");
+                        if (unparsed && plain_kind >= 0) {
+                            CHECK((int) item.kind == plain_kind,
+                                  "a plain event's head, but the rule sets disagree");
+                        }
+                        if (unparsed) plain_kind = (int) item.kind;
+                    }
                 }
             }
         }
@@ -865,6 +882,52 @@ static void fixed_cases(void)
     free(b.data);
 }
 
+/* kp_item_plain_event on items with a known answer, each in a buffer of
+ * its exact size (ASan sees any read past it). */
+static void plain(const char *name, const unsigned char *src, size_t len, int want)
+{
+    unsigned char *p = malloc(len);
+
+    memcpy(p, src, len);
+    CHECK(kp_item_plain_event(p, len, 0) == want, "%s: plain event %d, expected %d", name,
+          !want, want);
+    free(p);
+}
+
+#define PLAIN(name, want, ...)                                          \
+    do {                                                                \
+        static const unsigned char bytes_[] = {__VA_ARGS__};            \
+        plain(name, bytes_, sizeof bytes_, want);                       \
+    } while (0)
+
+static void plain_cases(void)
+{
+    PLAIN("EventTime, empty metadata", 1, 0x92, 0x92, 0xd7, 0, 0x65, 0x53, 0xf1, 0, 0, 0, 0, 1, 0x80, 0x80);
+    PLAIN("array16 and array32 frames", 1, 0xdc, 0, 2, 0xdd, 0, 0, 0, 2, 0x01, 0x80, 0x80);
+    PLAIN("[timestamp, record]", 1, 0x92, 0x01, 0x80);
+    PLAIN("last second before 2038", 1, 0x92, 0x92, 0xd7, 0, 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0x80, 0x80);
+    PLAIN("2038 on", 0, 0x92, 0x92, 0xd7, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x80);
+    PLAIN("spoofed group start", 0, 0x92, 0x92, 0xd7, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0x80, 0x80);
+    PLAIN("spoofed group end", 0, 0x92, 0x92, 0xd7, 0, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 0, 0x80, 0x80);
+    PLAIN("integer marker -1", 0, 0x92, 0x92, 0xff, 0x80, 0x80);
+    PLAIN("nanoseconds 10^9", 0, 0x92, 0x92, 0xd7, 0, 0, 0, 0, 1, 0x3b, 0x9a, 0xca, 0x00, 0x80, 0x80);
+    PLAIN("another extension type", 0, 0x92, 0x92, 0xd7, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0x80, 0x80);
+    PLAIN("uint32 2^31", 0, 0x92, 0x92, 0xce, 0x80, 0, 0, 0, 0x80, 0x80);
+    PLAIN("uint16", 1, 0x92, 0x92, 0xcd, 0x12, 0x34, 0x80, 0x80);
+    PLAIN("float 1.5", 1, 0x92, 0x92, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0x80, 0x80);
+    PLAIN("float -1", 0, 0x92, 0x92, 0xcb, 0xbf, 0xf0, 0, 0, 0, 0, 0, 0, 0x80, 0x80);
+    PLAIN("float32", 0, 0x92, 0x92, 0xca, 0x3f, 0xc0, 0, 0, 0x80, 0x80);
+    PLAIN("signed encoding", 0, 0x92, 0x92, 0xd0, 0x01, 0x80, 0x80);
+    PLAIN("metadata not a map", 0, 0x92, 0x92, 0x01, 0x05, 0x80);
+    PLAIN("header of three", 0, 0x92, 0x93, 0x01, 0x80, 0x80, 0x80);
+    PLAIN("item of three", 0, 0x93, 0x01, 0x80, 0x80);
+    PLAIN("a bare map", 0, 0x81, 0xa1, 'a', 0x01);
+    PLAIN("cut in the EventTime", 0, 0x92, 0x92, 0xd7, 0, 0, 0);
+    PLAIN("cut before the metadata", 0, 0x92, 0x92, 0xd7, 0, 0, 0, 0, 1, 0, 0, 0, 0);
+    PLAIN("cut in the array32 header", 0, 0xdd, 0, 0);
+    PLAIN("cut in a uint32", 0, 0x92, 0x92, 0xce, 0, 0);
+}
+
 int main(int argc, char **argv)
 {
     unsigned long iterations = argc > 1 ? strtoul(argv[1], NULL, 10) : 20000;
@@ -876,6 +939,7 @@ int main(int argc, char **argv)
         rng_state = strtoull(argv[2], NULL, 10) | 1;
     }
     fixed_cases();
+    plain_cases();
 
     for (i = 0; i < iterations; i++) {
         unsigned n = 1 + below(6), j;
@@ -902,6 +966,8 @@ int main(int argc, char **argv)
     }
     CHECK(iterations < 1000 || (seen_incomplete >= 50 && seen_too_deep >= 50),
           "too few incomplete or too deep items generated");
+    printf("  plain event heads %lu\n", seen_plain);
+    CHECK(iterations < 1000 || seen_plain >= 1000, "too few plain event heads generated");
     if (failures) {
         printf("FAIL: %u checks failed\n", failures);
         return 1;

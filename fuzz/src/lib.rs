@@ -144,6 +144,7 @@ pub fn check_msgpack(record: &[u8]) {
             check_message(e.message());
         }
     }
+    check_next(t, record);
 }
 
 /// The framed target's item: `[header, record]` as Fluent Bit frames
@@ -236,5 +237,39 @@ pub fn check_framed(item: &[u8], edited: bool) {
     }
     for i in 0..batch.rejected().len() {
         check_message(batch.rejected_message(i).unwrap());
+    }
+    check_next(t, item);
+}
+
+/// `transform_msgpack_next` on the bytes agrees with the per-item call on
+/// the first item, whose end a separate walk finds.
+fn check_next(t: &kpaudit::Transform, items: &[u8]) {
+    let mut next_out = Output::new();
+    let mut item_out = Output::new();
+    let next = t.transform_msgpack_next(items, b"log", &mut next_out);
+    let end = kpaudit::batch::msgpack_item_len(items);
+    match next {
+        Ok(facts) => {
+            assert_eq!(
+                Some(facts.len),
+                end,
+                "next and the walk disagree on the end"
+            );
+            t.transform_msgpack_item(&items[..facts.len], &mut item_out)
+                .expect("next took an item the per-item call refuses");
+            assert_eq!(next_out.data(), item_out.data());
+            assert_eq!(next_out.redacted(), item_out.redacted());
+        }
+        Err(e) => {
+            assert!(next_out.data().is_empty(), "a refused item left output");
+            check_message(e.message());
+            if let Some(end) = end {
+                assert!(
+                    t.transform_msgpack_item(&items[..end], &mut item_out)
+                        .is_err(),
+                    "next refused an item the per-item call takes"
+                );
+            }
+        }
     }
 }

@@ -3,9 +3,10 @@
 //! output objects as the JSON calls.
 
 use super::batch::{kpaudit_batch, run_batch};
-use super::error::kpaudit_error;
+use super::error::{kpaudit_error, report_or_empty, Failure};
 use super::output::kpaudit_output;
 use super::result::kpaudit_result;
+use super::slice;
 use super::transform::{kpaudit_transform, run_event};
 use crate::Transform;
 
@@ -61,6 +62,88 @@ pub unsafe extern "C" fn kpaudit_transform_msgpack_item(
 ) -> kpaudit_result {
     // SAFETY: the contract above is `run_event`'s.
     unsafe { run_event(t, item, len, out, err, Transform::transform_msgpack_item) }
+}
+
+/// What `kpaudit_transform_msgpack_next` tells of the item it transformed.
+/// A plain value the caller owns.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct kpaudit_item_info {
+    /// The item's length: where the next item starts.
+    pub len: usize,
+    /// The most containers open at once in the item, counted as a
+    /// MessagePack reader counts them: the item's own array and the
+    /// record's map each count 1 (`[[t, {}], {}]` is 3).
+    pub nesting: usize,
+    /// Whether the record has a top-level member named `member` (compared
+    /// byte for byte; a string or binary name).
+    pub has_member: bool,
+}
+
+/// Transforms the first item of `items` (`len` bytes of MessagePack items
+/// one after another, as a shipper's chunk holds them) into `out`, as
+/// `kpaudit_transform_msgpack_item` transforms one item, and writes to
+/// `*info` what a host that classifies items itself needs to know of it,
+/// found in the same read: where it ends, how deep it nests, and whether
+/// its record has a top-level member named `member` (`member_len` bytes;
+/// NULL with 0 looks for none), such as the member a parser puts a line
+/// it could not read in. The host learns an item's end without walking
+/// the item itself.
+///
+/// On failure `*info` is untouched, `out` holds nothing of the item and
+/// nothing is told of its length: a host that needs the item's end finds
+/// it itself (an item over `limits.max_event_bytes` is
+/// `KPAUDIT_TOO_LARGE` when the bytes hold it whole). Otherwise as
+/// `kpaudit_transform_msgpack_item`; error offsets count from `items`.
+///
+/// # Safety
+///
+/// As for `kpaudit_transform_event`, with `items` for `event`; `member`
+/// points to `member_len` readable bytes (or is NULL with 0); `info` is
+/// NULL or writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn kpaudit_transform_msgpack_next(
+    t: *const kpaudit_transform,
+    items: *const u8,
+    len: usize,
+    member: *const u8,
+    member_len: usize,
+    out: *mut kpaudit_output,
+    info: *mut kpaudit_item_info,
+    err: *mut kpaudit_error,
+) -> kpaudit_result {
+    report_or_empty(
+        err,
+        out,
+        |o| o.inner.reset(),
+        || {
+            if info.is_null() {
+                return Err(Failure::null("info"));
+            }
+            // SAFETY: per the contract above.
+            let (t, out) = unsafe { (t.as_ref(), out.as_mut()) };
+            let t = t.ok_or_else(|| Failure::null("transform"))?;
+            let out = out.ok_or_else(|| Failure::null("out"))?;
+            // SAFETY: per the contract above.
+            let items = unsafe { slice(items, len) }.ok_or_else(|| Failure::null("items"))?;
+            // SAFETY: per the contract above.
+            let member =
+                unsafe { slice(member, member_len) }.ok_or_else(|| Failure::null("member"))?;
+            let facts = t
+                .inner
+                .transform_msgpack_next(items, member, &mut out.inner)?;
+            // SAFETY: `info` is writable per the contract; written only on success.
+            unsafe {
+                *info = kpaudit_item_info {
+                    len: facts.len,
+                    nesting: facts.nesting,
+                    has_member: facts.has_member,
+                }
+            };
+            Ok(())
+        },
+    )
 }
 
 /// Validates any one MessagePack value (`value`, `len` bytes) and strips

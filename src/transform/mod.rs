@@ -12,6 +12,8 @@ use crate::severity::{Severity, SeverityRules};
 
 mod msgpack;
 
+pub use msgpack::ItemFacts;
+
 /// What was decided about a scanned event.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Decided {
@@ -262,6 +264,7 @@ impl Transform {
             route_field: self.route_field.as_ref().map(|(name, _)| name.as_slice()),
             max_depth: self.max_depth,
             envelope: self.envelope,
+            watch: b"",
         }
     }
 

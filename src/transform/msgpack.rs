@@ -9,6 +9,7 @@ use crate::mpscan::{self, Rest, Top};
 use crate::msgpack::{
     self, fits, map_header, map_header_into, patch_map_count, str_value, Head, MapWidth,
 };
+use crate::name_filter::WATCH;
 use crate::redact::RedactMode;
 use crate::severity::Severity;
 
@@ -72,7 +73,8 @@ impl Transform {
     pub fn transform_msgpack(&self, record: &[u8], out: &mut Output) -> Result<(), Error> {
         let result = self.check_size(record).and_then(|()| {
             out.data.clear();
-            self.record_into(record, Rest::Refused, out).map(|_| ())
+            self.record_into(record, Rest::Refused, b"", out)
+                .map(|_| ())
         });
         if result.is_err() {
             out.reset();
@@ -132,6 +134,37 @@ impl Transform {
         Ok(())
     }
 
+    /// Transforms the first item of `items` (MessagePack items one after
+    /// another, as a shipper's chunk holds them) into `out`, as
+    /// `transform_msgpack_item` does, and tells what a host that classifies
+    /// its items itself needs to know of it, from the same read: its
+    /// length, its nesting, and whether its record has a top-level member
+    /// named `member` (empty: not looked for). On error `out` holds nothing
+    /// of the item and nothing is known of its length.
+    pub fn transform_msgpack_next(
+        &self,
+        items: &[u8],
+        member: &[u8],
+        out: &mut Output,
+    ) -> Result<ItemFacts, Error> {
+        let within_limit = items.len().min(self.max_event_bytes);
+        let mut result = self.item_into_with(&items[..within_limit], Rest::Allowed, member, out);
+        if result.is_err() && within_limit < items.len() {
+            // Cut at the size limit, the item may only be too large: a
+            // walk finds its end (only failures pay for it). One that ends
+            // within the limit failed for what the read said.
+            if let Some(end) = msgpack::skip_value(items, 0) {
+                if end > self.max_event_bytes {
+                    result = Err(Error::too_large(end, self.max_event_bytes));
+                }
+            }
+        }
+        if result.is_err() {
+            out.reset();
+        }
+        result
+    }
+
     /// Transforms the first item of a stream of items into `out` and
     /// returns its length, reading it once: the batch's way, which needs
     /// no separate walk to find where the item ends. `items` is cut at
@@ -139,18 +172,26 @@ impl Transform {
     /// the caller then finds its end and calls `transform_msgpack_item`
     /// for the error.
     pub(crate) fn first_item_into(&self, items: &[u8], out: &mut Output) -> Result<usize, Error> {
-        self.item_into_with(items, Rest::Allowed, out)
+        self.item_into_with(items, Rest::Allowed, b"", out)
+            .map(|facts| facts.len)
     }
 
     fn item_into(&self, item: &[u8], out: &mut Output) -> Result<(), Error> {
         self.check_size(item)?;
-        self.item_into_with(item, Rest::Refused, out).map(|_| ())
+        self.item_into_with(item, Rest::Refused, b"", out)
+            .map(|_| ())
     }
 
-    fn item_into_with(&self, item: &[u8], rest: Rest, out: &mut Output) -> Result<usize, Error> {
+    fn item_into_with(
+        &self,
+        item: &[u8],
+        rest: Rest,
+        member: &[u8],
+        out: &mut Output,
+    ) -> Result<ItemFacts, Error> {
         out.data.clear();
         let Some((array_header, header_end)) = framed(item) else {
-            return self.record_into(item, rest, out);
+            return self.record_into(item, rest, member, out);
         };
         out.data.extend_from_slice(&item[..array_header]);
         let header = &item[array_header..header_end];
@@ -166,19 +207,36 @@ impl Transform {
         )
         .map_err(|e| e.within("the event header", array_header))?;
         let header_redacted = scanned.redacted;
-        let record_len = self
-            .record_into(&item[header_end..], rest, out)
+        let record = self
+            .record_into(&item[header_end..], rest, member, out)
             .map_err(|e| e.within("", header_end))?;
         out.redacted = out.redacted.saturating_add(header_redacted);
-        Ok(header_end + record_len)
+        Ok(ItemFacts {
+            len: header_end + record.len,
+            // the item's own array holds the header's and the record's
+            nesting: 1 + scanned.deepest.max(record.nesting),
+            has_member: record.has_member,
+        })
     }
 
     /// Transforms `record` (its size already checked), appending it to
     /// `out.data`; returns the record's length, which with `Rest::Allowed`
     /// may be less than the input's.
-    fn record_into(&self, record: &[u8], rest: Rest, out: &mut Output) -> Result<usize, Error> {
+    fn record_into(
+        &self,
+        record: &[u8],
+        rest: Rest,
+        member: &[u8],
+        out: &mut Output,
+    ) -> Result<ItemFacts, Error> {
         let base = out.data.len();
-        let plan = self.plan();
+        let watching;
+        let mut plan = self.plan();
+        if !member.is_empty() {
+            watching = self.names.with(member, WATCH);
+            plan.names = &watching;
+            plan.watch = member;
+        }
         out.data.reserve(record.len() + 32);
         let scanned = mpscan::scan(
             record,
@@ -254,8 +312,27 @@ impl Transform {
             );
         }
         self.record_decisions(out, severity, route_index, scanned.redacted);
-        Ok(scanned.end)
+        Ok(ItemFacts {
+            len: scanned.end,
+            nesting: scanned.deepest,
+            has_member: scanned.watched,
+        })
     }
+}
+
+/// What `Transform::transform_msgpack_next` tells of the item it read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ItemFacts {
+    /// The item's length in bytes.
+    pub len: usize,
+    /// The most containers open at once in the item, counted as a
+    /// MessagePack reader counts them: its own array and a record's map
+    /// each count 1 (`[[t, {}], {}]` is 3: the item, its header and the
+    /// metadata map).
+    pub nesting: usize,
+    /// Whether the record has a top-level member with the name asked for
+    /// (compared byte for byte, a string or binary name).
+    pub has_member: bool,
 }
 
 /// Edits to a record's output: at most a hole and an insertion per member

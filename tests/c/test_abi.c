@@ -1265,6 +1265,65 @@ static void test_msgpack_headers(void)
     kpaudit_error_free(err);
 }
 
+/* kpaudit_transform_msgpack_next: a chunk read item by item, each item once. */
+static void test_msgpack_next(void)
+{
+    kpaudit_error *err = kpaudit_error_new();
+    kpaudit_output *out = kpaudit_output_new();
+    kpaudit_transform *t = NULL;
+    /* MP_FRAMED, then [[1, {}], {"log": "raw", "f": "x"}] (an unparsed
+     * line), then a cut item */
+    const uint8_t unparsed[] = {0x92, 0x92, 0x01, 0x80, 0x82, 0xa3, 'l', 'o', 'g', 0xa3, 'r', 'a', 'w',
+                                0xa1, 'f', 0xa1, 'x'};
+    uint8_t chunk[sizeof MP_FRAMED + sizeof unparsed + 3];
+    kpaudit_item_info info, untouched;
+    size_t len = 0, at;
+    const uint8_t *data;
+
+    if (!default_transform(&t, out, err))
+        return;
+    memcpy(chunk, MP_FRAMED, sizeof MP_FRAMED);
+    memcpy(chunk + sizeof MP_FRAMED, unparsed, sizeof unparsed);
+    memcpy(chunk + sizeof MP_FRAMED + sizeof unparsed, "\x92\x92\x01", 3);
+
+    CHECK(kpaudit_transform_msgpack_next(t, chunk, sizeof chunk, (const uint8_t *) "log", 3, out,
+                                         &info, err) == KPAUDIT_OK,
+          "msgpack_next reads the first item of a chunk");
+    CHECK(info.len == sizeof MP_FRAMED && info.nesting == 3 && !info.has_member,
+          "it tells the item's length and nesting, and that its record has no `log`");
+    data = kpaudit_output_data(out, &len);
+    CHECK(!mem_contains(data, len, "SECRET") && kpaudit_output_redacted(out) == 1,
+          "the item is transformed as by msgpack_item");
+
+    at = info.len;
+    CHECK(kpaudit_transform_msgpack_next(t, chunk + at, sizeof chunk - at, (const uint8_t *) "log", 3, out,
+                                         &info, err) == KPAUDIT_OK &&
+              info.len == sizeof unparsed && info.has_member,
+          "the second item's record holds `log`");
+    CHECK(kpaudit_transform_msgpack_next(t, chunk + at, sizeof chunk - at, NULL, 0, out, &info, err) ==
+                  KPAUDIT_OK && !info.has_member,
+          "no member asked for: none found");
+
+    at += info.len;
+    untouched = info;
+    CHECK(kpaudit_transform_msgpack_next(t, chunk + at, sizeof chunk - at, NULL, 0, out, &info, err) ==
+              KPAUDIT_INVALID_EVENT,
+          "a cut item is refused");
+    CHECK(info.len == untouched.len && info.nesting == untouched.nesting &&
+              info.has_member == untouched.has_member && output_is_empty(out),
+          "on failure info is untouched and nothing is output");
+    CHECK(kpaudit_transform_msgpack_next(t, chunk, sizeof chunk, NULL, 0, out, NULL, err) ==
+              KPAUDIT_NULL_ARGUMENT,
+          "msgpack_next: NULL info");
+    CHECK(kpaudit_transform_msgpack_next(t, chunk, sizeof chunk, NULL, 1, out, &info, err) ==
+              KPAUDIT_NULL_ARGUMENT,
+          "msgpack_next: NULL member with a length");
+
+    kpaudit_transform_free(t);
+    kpaudit_output_free(out);
+    kpaudit_error_free(err);
+}
+
 /* Whether the transform lists `name` among its key-material names. */
 static int lists_key_material(const kpaudit_transform *t, const char *name)
 {
@@ -1363,6 +1422,7 @@ int main(void)
     test_batch();
     test_msgpack();
     test_msgpack_headers();
+    test_msgpack_next();
     test_key_material_names();
 
     printf("%lu passed, %lu failed\n", g_passed, g_failed);
