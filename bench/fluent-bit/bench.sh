@@ -45,6 +45,13 @@
 #
 # PROFILE=1 then records one run of each kpaudit pipeline with
 # `perf record -g` and prints the top of `perf report` (where the CPU goes).
+#
+# INSTRUCTIONS=1 then runs each pipeline once more under valgrind's callgrind
+# and prints the instructions it executed in user space (all threads), minus
+# those of the same pipeline on an empty file, as percentages of `none`: a
+# figure that does not move with the machine's load (it leaves out the
+# kernel's work, reading the file and switching threads, which the CPU time
+# counts, so its percentages run higher than the CPU time's).
 set -euo pipefail
 
 if [ $# -ne 3 ]; then
@@ -320,5 +327,34 @@ if [ -n "${PROFILE:-}" ]; then
         echo "-- under chunkio's chunk growth (cio_memfs_write, with what it calls):"
         perf report -q -i "$WORK/$p.perf" --children --sort symbol --stdio -g none 2>/dev/null |
             grep -E '\] (cio_memfs_write|__GI___libc_realloc|_int_realloc)' | head -3 || true
+    done
+fi
+
+if [ -n "${INSTRUCTIONS:-}" ]; then
+    if ! command -v valgrind >/dev/null; then
+        echo "INSTRUCTIONS: valgrind is not installed"
+        exit 0
+    fi
+    # Under valgrind /proc/self/exe is valgrind, not fluent-bit, so the
+    # plugin's release check (kp_host_check.c) is skipped the way its own
+    # probe child skips it; the plugin was built against this FLB_BUILD.
+    instructions() {
+        KPAUDIT_FLB_VERSION_PROBE=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+            "$FLB_BIN" -e "$PLUGIN" -e "$COPY_PLUGIN" -c "$1" 2>&1 |
+            sed -n 's/^==[0-9]*== Collected : \([0-9]*\)$/\1/p'
+    }
+    declare -A INS
+    for p in $PIPELINES; do
+        INS[$p]=$(( $(instructions "${CONF[$p]}") - $(instructions "${EMPTY[$p]}") ))
+    done
+    echo "instructions (callgrind, user space, one run each, minus the empty-file run):"
+    printf '  %-12s %14s %9s\n' pipeline instructions "of none"
+    for p in $PIPELINES; do
+        if [ -n "${INS[none]:-}" ]; then
+            printf '  %-12s %14d %8.1f%%\n' "$p" "${INS[$p]}" \
+                "$(echo "100 * ${INS[$p]} / ${INS[none]}" | bc -l)"
+        else
+            printf '  %-12s %14d %9s\n' "$p" "${INS[$p]}" -
+        fi
     done
 fi

@@ -120,10 +120,13 @@ struct kp_tally {
 
 /* kpaudit objects and counts used by one thread at a time. */
 struct kp_work {
-    kpaudit_batch *batch;
     kpaudit_output *out;
     kpaudit_error *err;
     uint64_t *routed;
+    /* tag_prefix: each route's transformed events of the current run, in
+     * chunk order, and how many */
+    struct kp_buf *runs;
+    size_t *run_events;
 };
 
 struct kp_ctx {
@@ -559,66 +562,56 @@ static void emit_route(struct kp_call *c, size_t r, const uint8_t *data,
     flb_free(tmp.data);
 }
 
-/* tag_prefix: one kpaudit batch over a run of consecutive events. */
-static void run_batch(struct kp_call *c, size_t start, size_t end)
+/* tag_prefix: route r's run of events to the emitter, in one append. */
+static void flush_route(struct kp_call *c, size_t r)
 {
-    struct kp_ctx *ctx = c->ctx;
-    kpaudit_batch *b = c->w->batch;
-    kpaudit_result ret;
-    const uint8_t *data;
-    size_t i, r, len, events, item, k, at, next;
-    char msg[160];
+    struct kp_buf *run = &c->w->runs[r];
 
-    if (end <= start) {
-        return;
+    if (c->w->run_events[r] > 0) {
+        c->tally.routed[r] += c->w->run_events[r];
+        emit_route(c, r, (const uint8_t *) run->data, run->len, c->w->run_events[r]);
     }
-    ret = kpaudit_transform_msgpack_batch(ctx->t, c->p + start, end - start,
-                                          b, c->w->err);
-    if (ret != KPAUDIT_OK) {
-        /* only a bug in kpaudit gets here; the run is not forwarded */
-        snprintf(msg, sizeof(msg), "%s", kpaudit_error_message(c->w->err));
-        for (at = start; at < end; at = next) {
-            next = kp_mp_skip(c->p, end, at);
-            next = next ? next : end;
-            reject(c, reason_of(ret), msg, next - at);
-        }
-        return;
-    }
+    run->len = 0;
+    c->w->run_events[r] = 0;
+}
 
-    for (r = 0; r < kpaudit_batch_route_count(b) && r < ctx->n_routes; r++) {
-        events = kpaudit_batch_route_events(b, r);
-        data = kpaudit_batch_route_data(b, r, &len);
-        if (events == 0 || data == NULL) {
-            continue;
-        }
-        c->tally.routed[r] += events;
-        emit_route(c, r, data, len, events);
-    }
-    for (i = 0; i < KP_SEVERITIES; i++) {
-        c->tally.severity[i] += kpaudit_batch_severity_count(b, (kpaudit_severity) i);
-    }
-    c->tally.redacted += kpaudit_batch_redacted(b);
+/* tag_prefix: every route's run. Called before a group marker (a run is
+ * wrapped in the group its events were in) and at the end of the chunk. */
+static void flush_runs(struct kp_call *c)
+{
+    size_t r;
 
-    /* rejected items come in input order: one walk finds their sizes */
-    at = start;
-    item = 1;
-    for (i = 0; i < kpaudit_batch_rejected(b); i++) {
-        k = kpaudit_batch_rejected_line(b, i);
-        while (item < k && at < end) {
-            next = kp_mp_skip(c->p, end, at);
-            at = next ? next : end;
-            item++;
-        }
-        next = at < end ? kp_mp_skip(c->p, end, at) : end;
-        if (next == 0) {
-            next = end;
-        }
-        reject(c, reason_of(kpaudit_batch_rejected_result(b, i)),
-               kpaudit_batch_rejected_message(b, i), next - at);
+    for (r = 0; r < c->ctx->n_routes; r++) {
+        flush_route(c, r);
     }
 }
 
-/* route_field: the transformed item in c->w->out goes on in its place. */
+/* tag_prefix: the event joins route r's run. If the run cannot grow (out
+ * of memory), what it holds goes to the emitter now, and the event with
+ * it if it does not fit the emptied run either: nothing is lost. */
+static void join_run(struct kp_call *c, size_t r, const uint8_t *data, size_t len)
+{
+    struct kp_buf *run = &c->w->runs[r];
+
+    buf_add(run, data, len);
+    if (!run->failed) {
+        c->w->run_events[r]++;
+        return;
+    }
+    run->failed = 0;
+    flush_route(c, r);
+    buf_add(run, data, len);
+    if (!run->failed) {
+        c->w->run_events[r]++;
+        return;
+    }
+    run->failed = 0;
+    c->tally.routed[r]++;
+    emit_route(c, r, data, len, 1);
+}
+
+/* The transformed item in c->w->out goes on: in its place (route_field),
+ * or into its route's run (tag_prefix). */
 static void keep_event(struct kp_call *c)
 {
     struct kp_ctx *ctx = c->ctx;
@@ -627,11 +620,20 @@ static void keep_event(struct kp_call *c)
     kpaudit_severity sev;
 
     data = kpaudit_output_data(c->w->out, &len);
-    buf_add(&c->out, data, len);
-
     r = kpaudit_output_route_index(c->w->out);
-    if (r < ctx->n_routes) {
-        c->tally.routed[r]++;
+    if (ctx->tag_prefix == NULL) {
+        buf_add(&c->out, data, len);
+        if (r < ctx->n_routes) {
+            c->tally.routed[r]++;
+        }
+    }
+    else if (r < ctx->n_routes) {
+        join_run(c, r, data, len);
+    }
+    else {
+        /* kpaudit names a route for every event it accepts */
+        reject(c, KP_INTERNAL, "kpaudit gave no route", len);
+        return;
     }
     sev = kpaudit_output_severity(c->w->out);
     if ((unsigned) sev < KP_SEVERITIES) {
@@ -640,7 +642,7 @@ static void keep_event(struct kp_call *c)
     c->tally.redacted += kpaudit_output_redacted(c->w->out);
 }
 
-/* route_field: item by item, so the chunk keeps its order. */
+/* An event kp_item_read judged: transformed on its own. */
 static void one_event(struct kp_call *c, size_t off, size_t end)
 {
     kpaudit_result ret;
@@ -656,7 +658,7 @@ static void one_event(struct kp_call *c, size_t off, size_t end)
 }
 
 /*
- * route_field's common case, read once: an item that opens as an ordinary
+ * The common case, read once: an item that opens as an ordinary
  * event (kp_item_plain_event) goes to kpaudit first, which transforms it
  * and tells where it ends, how deep it nests and whether its record holds
  * the unparsed-line member, so the plugin need not walk it. Returns the
@@ -689,23 +691,32 @@ static size_t fast_event(struct kp_call *c, size_t off, size_t bytes)
     return off + info.len;
 }
 
-static void work_free(struct kp_work *w)
+static void work_free(struct kp_work *w, size_t n_routes)
 {
-    kpaudit_batch_free(w->batch);
+    size_t r;
+
     kpaudit_output_free(w->out);
     kpaudit_error_free(w->err);
     flb_free(w->routed);
+    if (w->runs) {
+        for (r = 0; r < n_routes; r++) {
+            flb_free(w->runs[r].data);
+        }
+    }
+    flb_free(w->runs);
+    flb_free(w->run_events);
     memset(w, 0, sizeof(*w));
 }
 
 static int work_new(struct kp_work *w, size_t n_routes)
 {
-    w->batch = kpaudit_batch_new();
     w->out = kpaudit_output_new();
     w->err = kpaudit_error_new();
     w->routed = flb_calloc(n_routes, sizeof(uint64_t));
-    if (!w->batch || !w->out || !w->err || !w->routed) {
-        work_free(w);
+    w->runs = flb_calloc(n_routes, sizeof(struct kp_buf));
+    w->run_events = flb_calloc(n_routes, sizeof(size_t));
+    if (!w->out || !w->err || !w->routed || !w->runs || !w->run_events) {
+        work_free(w, n_routes);
         return -1;
     }
     return 0;
@@ -724,8 +735,8 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
     struct kp_work own = {0};
     struct kp_item item;
     int locked;
-    size_t off, next, run = 0;
-    int batch_mode = ctx->tag_prefix != NULL;
+    size_t off, next;
+    int retag = ctx->tag_prefix != NULL;
 
     (void) f_ins;
     (void) config;
@@ -762,7 +773,7 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
     }
     memset(c.w->routed, 0, ctx->n_routes * sizeof(uint64_t));
     c.tally.routed = c.w->routed;
-    if (!batch_mode) {
+    if (!retag) {
         /* records keep their place: the output is the input, each record
          * grown by its severity and route members or shrunk by redaction */
         buf_reserve(&c.out, bytes + bytes / 8 + 256);
@@ -770,32 +781,20 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
 
     off = 0;
     while (off < bytes) {
-        if (!batch_mode && (next = fast_event(&c, off, bytes)) != 0) {
+        if ((next = fast_event(&c, off, bytes)) != 0) {
             off = next;
             continue;
         }
         if (kp_item_read(c.p, bytes, off, &ctx->rules, &item) != 0) {
             /* the rest does not split into items: nothing of it goes on */
-            if (batch_mode) {
-                run_batch(&c, run, off);
-            }
             reject(&c, KP_UNDECODABLE, "bytes do not form a whole MessagePack item",
                    bytes - off);
-            run = off = bytes;
             break;
         }
-        if (item.kind == KP_ITEM_EVENT) {
-            if (!batch_mode) {
-                one_event(&c, off, item.end);
-            }
-            off = item.end;
-            continue;
-        }
-        if (batch_mode) {
-            run_batch(&c, run, off);
-            run = item.end;
-        }
         switch (item.kind) {
+        case KP_ITEM_EVENT:
+            one_event(&c, off, item.end);
+            break;
         case KP_ITEM_UNPARSED:
             reject(&c, KP_UNPARSED, "the record holds the raw line its parser "
                    "could not read", item.end - off);
@@ -804,12 +803,15 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
             reject(&c, KP_INVALID_FRAME, item.why, item.end - off);
             break;
         default:
+            if (retag) {
+                flush_runs(&c);
+            }
             group_marker(&c, off, item.end, item.kind == KP_ITEM_GROUP_START);
         }
         off = item.end;
     }
-    if (batch_mode) {
-        run_batch(&c, run, bytes);
+    if (retag) {
+        flush_runs(&c);
     }
 
     dead_letters_flush(&c);
@@ -819,7 +821,7 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
         pthread_mutex_unlock(&ctx->work_lock);
     }
     else {
-        work_free(&own);
+        work_free(&own, ctx->n_routes);
     }
     flb_free(c.group.data);
 
@@ -1153,7 +1155,7 @@ static void ctx_destroy(struct kp_ctx *ctx)
         ctx->stash_head = e->next;
         flb_free(e);
     }
-    work_free(&ctx->work);
+    work_free(&ctx->work, ctx->n_routes);
     kpaudit_transform_free(ctx->t);
     pthread_mutex_destroy(&ctx->work_lock);
     pthread_mutex_destroy(&ctx->stash_lock);
