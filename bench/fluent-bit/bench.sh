@@ -51,7 +51,8 @@
 # those of the same pipeline on an empty file, as percentages of `none`: a
 # figure that does not move with the machine's load (it leaves out the
 # kernel's work, reading the file and switching threads, which the CPU time
-# counts, so its percentages run higher than the CPU time's).
+# counts, so its percentages run higher than the CPU time's). With
+# INSTRUCTIONS_DIR=DIR each pipeline's profile is kept as DIR/NAME.callgrind.
 set -euo pipefail
 
 if [ $# -ne 3 ]; then
@@ -338,14 +339,22 @@ if [ -n "${INSTRUCTIONS:-}" ]; then
     # Under valgrind /proc/self/exe is valgrind, not fluent-bit, so the
     # plugin's release check (kp_host_check.c) is skipped the way its own
     # probe child skips it; the plugin was built against this FLB_BUILD.
+    # instructions CONF OUT: the run's count; its profile goes to OUT
     instructions() {
-        KPAUDIT_FLB_VERSION_PROBE=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        KPAUDIT_FLB_VERSION_PROBE=1 valgrind --tool=callgrind --callgrind-out-file="$2" \
             "$FLB_BIN" -e "$PLUGIN" -e "$COPY_PLUGIN" -c "$1" 2>&1 |
             sed -n 's/^==[0-9]*== Collected : \([0-9]*\)$/\1/p'
     }
     declare -A INS
     for p in $PIPELINES; do
-        INS[$p]=$(( $(instructions "${CONF[$p]}") - $(instructions "${EMPTY[$p]}") ))
+        # INSTRUCTIONS_DIR keeps each corpus run's profile, for
+        # callgrind_annotate DIR/PIPELINE.callgrind (by function)
+        out=/dev/null
+        if [ -n "${INSTRUCTIONS_DIR:-}" ]; then
+            mkdir -p "$INSTRUCTIONS_DIR"
+            out="$INSTRUCTIONS_DIR/$p.callgrind"
+        fi
+        INS[$p]=$(( $(instructions "${CONF[$p]}" "$out") - $(instructions "${EMPTY[$p]}" /dev/null) ))
     done
     echo "instructions (callgrind, user space, one run each, minus the empty-file run):"
     printf '  %-12s %14s %9s\n' pipeline instructions "of none"
