@@ -668,6 +668,7 @@ impl Scanner<'_, '_> {
         Ok(())
     }
 
+    #[inline(always)]
     fn open(&mut self, is_map: bool, left: u64, at: usize, header: usize) -> Result<(), Fault> {
         if self.depth >= self.plan.max_depth {
             return Err(Fault::at(FaultKind::TooDeep, at));

@@ -81,22 +81,32 @@ pub fn json_marks(bytes: &[u8]) -> bool {
 /// xor; the one exception, 0xA2, is caught by `| w`); the same for `\`.
 #[inline(always)]
 fn special(w: u64) -> u64 {
+    unmasked(w) & HIGHS
+}
+
+/// `special` before its mask: the mask of an OR of these is the OR of
+/// their masks, so a loop masks once, at the end.
+#[inline(always)]
+fn unmasked(w: u64) -> u64 {
     const QUOTES: u64 = ONES * b'"' as u64;
     const BACKSLASHES: u64 = ONES * b'\\' as u64;
-    ((w ^ QUOTES).wrapping_sub(ONES) | (w ^ BACKSLASHES).wrapping_sub(ONES) | w) & HIGHS
+    (w ^ QUOTES).wrapping_sub(ONES) | (w ^ BACKSLASHES).wrapping_sub(ONES) | w
 }
 
 #[inline(always)]
 fn may_be_special(bytes: &[u8]) -> bool {
     let n = bytes.len();
     if n >= 8 {
-        let mut acc = special(word(&bytes[n - 8..]));
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            acc |= special(word(chunk));
+        let mut acc = unmasked(word(&bytes[n - 8..]));
+        let mut pairs = bytes.chunks_exact(16);
+        for pair in &mut pairs {
+            acc |= unmasked(word(&pair[..8])) | unmasked(word(&pair[8..]));
         }
-        // The remainder lies inside the last eight bytes, already read.
-        acc != 0
+        if pairs.remainder().len() >= 8 {
+            acc |= unmasked(word(&pairs.remainder()[..8]));
+        }
+        // The rest lies inside the last eight bytes, already read.
+        acc & HIGHS != 0
     } else if n >= 4 {
         let half = |b: &[u8]| u32::from_le_bytes(b.try_into().expect("4 bytes"));
         // The two halves overlap for n < 8: one word holds both.
