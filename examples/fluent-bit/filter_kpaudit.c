@@ -81,7 +81,7 @@ enum kp_reason {
     KP_UNPARSED,         /* a line its parser could not read */
     KP_INVALID_FRAME,    /* Fluent Bit's decoder would stop at it or skip it */
     KP_UNDECODABLE,      /* bytes that are not whole MessagePack items */
-    KP_INTERNAL,         /* a kpaudit bug (panic) */
+    KP_INTERNAL,         /* a kpaudit bug (panic), or out of memory */
     KP_REASONS
 };
 
@@ -123,6 +123,9 @@ struct kp_work {
     kpaudit_output *out;
     kpaudit_error *err;
     uint64_t *routed;
+    /* events of each route this call put in the chunk it returns (all of
+     * route_field's; tag_prefix's the emitter could not take) */
+    uint64_t *kept;
     /* tag_prefix: each route's transformed events of the current run, in
      * chunk order, and how many */
     struct kp_buf *runs;
@@ -558,6 +561,7 @@ static void emit_route(struct kp_call *c, size_t r, const uint8_t *data,
          * events, already transformed, under the original tag rather than
          * lose them */
         buf_add(&c->out, buf, size);
+        c->w->kept[r] += events;
     }
     flb_free(tmp.data);
 }
@@ -625,6 +629,7 @@ static void keep_event(struct kp_call *c)
         buf_add(&c->out, data, len);
         if (r < ctx->n_routes) {
             c->tally.routed[r]++;
+            c->w->kept[r]++;
         }
     }
     else if (r < ctx->n_routes) {
@@ -698,6 +703,7 @@ static void work_free(struct kp_work *w, size_t n_routes)
     kpaudit_output_free(w->out);
     kpaudit_error_free(w->err);
     flb_free(w->routed);
+    flb_free(w->kept);
     if (w->runs) {
         for (r = 0; r < n_routes; r++) {
             flb_free(w->runs[r].data);
@@ -713,9 +719,10 @@ static int work_new(struct kp_work *w, size_t n_routes)
     w->out = kpaudit_output_new();
     w->err = kpaudit_error_new();
     w->routed = flb_calloc(n_routes, sizeof(uint64_t));
+    w->kept = flb_calloc(n_routes, sizeof(uint64_t));
     w->runs = flb_calloc(n_routes, sizeof(struct kp_buf));
     w->run_events = flb_calloc(n_routes, sizeof(size_t));
-    if (!w->out || !w->err || !w->routed || !w->runs || !w->run_events) {
+    if (!w->out || !w->err || !w->routed || !w->kept || !w->runs || !w->run_events) {
         work_free(w, n_routes);
         return -1;
     }
@@ -735,7 +742,8 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
     struct kp_work own = {0};
     struct kp_item item;
     int locked;
-    size_t off, next;
+    size_t off, next, r;
+    uint64_t lost = 0;
     int retag = ctx->tag_prefix != NULL;
 
     (void) f_ins;
@@ -772,6 +780,7 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
         return FLB_FILTER_MODIFIED;
     }
     memset(c.w->routed, 0, ctx->n_routes * sizeof(uint64_t));
+    memset(c.w->kept, 0, ctx->n_routes * sizeof(uint64_t));
     c.tally.routed = c.w->routed;
     if (!retag) {
         /* records keep their place: the output is the input, each record
@@ -814,6 +823,15 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
         flush_runs(&c);
     }
 
+    if (c.out.failed) {
+        /* the chunk could not grow, so none of it goes on: the events it
+         * held are lost, and counted so rather than as routed */
+        for (r = 0; r < ctx->n_routes; r++) {
+            c.tally.routed[r] -= c.w->kept[r];
+            lost += c.w->kept[r];
+        }
+        c.tally.rejected[KP_INTERNAL] += lost;
+    }
     dead_letters_flush(&c);
     tally_flush(ctx, &c.tally);
 
@@ -826,7 +844,8 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
     flb_free(c.group.data);
 
     if (c.out.failed) {
-        flb_plg_error(ctx->ins, "out of memory; %zu bytes dropped", bytes);
+        flb_plg_error(ctx->ins, "out of memory; %zu bytes dropped, %llu events "
+                      "counted as internal_error", bytes, (unsigned long long) lost);
         c.out.len = 0;
     }
     if (c.out.len == 0) {
