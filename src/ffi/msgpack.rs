@@ -3,12 +3,12 @@
 //! output objects as the JSON calls.
 
 use super::batch::{kpaudit_batch, run_batch};
-use super::error::{kpaudit_error, report_or_empty, Failure};
+use super::error::{kpaudit_error, Failure};
 use super::output::kpaudit_output;
 use super::result::kpaudit_result;
 use super::slice;
 use super::transform::{kpaudit_transform, run_event};
-use crate::Transform;
+use crate::{Output, Transform};
 
 /// Transforms one record given as a MessagePack map (`record`, `len`
 /// bytes) into `out`, which then holds a MessagePack map: severity set
@@ -113,37 +113,25 @@ pub unsafe extern "C" fn kpaudit_transform_msgpack_next(
     info: *mut kpaudit_item_info,
     err: *mut kpaudit_error,
 ) -> kpaudit_result {
-    report_or_empty(
-        err,
-        out,
-        |o| o.inner.reset(),
-        || {
-            if info.is_null() {
-                return Err(Failure::null("info"));
+    let next = |t: &Transform, items: &[u8], out: &mut Output| -> Result<(), Failure> {
+        if info.is_null() {
+            return Err(Failure::null("info"));
+        }
+        // SAFETY: per the contract above.
+        let member = unsafe { slice(member, member_len) }.ok_or_else(|| Failure::null("member"))?;
+        let facts = t.transform_msgpack_next(items, member, out)?;
+        // SAFETY: `info` is writable per the contract; written only on success.
+        unsafe {
+            *info = kpaudit_item_info {
+                len: facts.len,
+                nesting: facts.nesting,
+                has_member: facts.has_member,
             }
-            // SAFETY: per the contract above.
-            let (t, out) = unsafe { (t.as_ref(), out.as_mut()) };
-            let t = t.ok_or_else(|| Failure::null("transform"))?;
-            let out = out.ok_or_else(|| Failure::null("out"))?;
-            // SAFETY: per the contract above.
-            let items = unsafe { slice(items, len) }.ok_or_else(|| Failure::null("items"))?;
-            // SAFETY: per the contract above.
-            let member =
-                unsafe { slice(member, member_len) }.ok_or_else(|| Failure::null("member"))?;
-            let facts = t
-                .inner
-                .transform_msgpack_next(items, member, &mut out.inner)?;
-            // SAFETY: `info` is writable per the contract; written only on success.
-            unsafe {
-                *info = kpaudit_item_info {
-                    len: facts.len,
-                    nesting: facts.nesting,
-                    has_member: facts.has_member,
-                }
-            };
-            Ok(())
-        },
-    )
+        };
+        Ok(())
+    };
+    // SAFETY: the contract above is `run_event`'s, and `next`'s own.
+    unsafe { run_event(t, items, len, out, err, next) }
 }
 
 /// Validates any one MessagePack value (`value`, `len` bytes) and strips

@@ -8,7 +8,7 @@ use super::panic::{ffi_panic_boundary, EMPTY};
 use super::result::kpaudit_result;
 use super::{kpaudit_error, slice};
 use crate::batch::with_nul;
-use crate::{Error, Output, Transform};
+use crate::{Output, Transform};
 
 /// A compiled transform.
 ///
@@ -122,13 +122,13 @@ pub unsafe extern "C" fn kpaudit_transform_event(
 /// # Safety
 ///
 /// As for `kpaudit_transform_event`.
-pub(super) unsafe fn run_event(
+pub(super) unsafe fn run_event<E: Into<Failure>>(
     t: *const kpaudit_transform,
     event: *const u8,
     event_len: usize,
     out: *mut kpaudit_output,
     err: *mut kpaudit_error,
-    run: fn(&Transform, &[u8], &mut Output) -> Result<(), Error>,
+    run: impl FnOnce(&Transform, &[u8], &mut Output) -> Result<(), E>,
 ) -> kpaudit_result {
     report_or_empty(
         err,
@@ -141,8 +141,7 @@ pub(super) unsafe fn run_event(
             let out = out.ok_or_else(|| Failure::null("out"))?;
             // SAFETY: per the contract above.
             let event = unsafe { slice(event, event_len) }.ok_or_else(|| Failure::null("event"))?;
-            run(&t.inner, event, &mut out.inner)?;
-            Ok(())
+            run(&t.inner, event, &mut out.inner).map_err(Into::into)
         },
     )
 }
