@@ -232,25 +232,25 @@ impl Transform {
         while pos < chunk.len() {
             batch.lines += 1;
             let item_number = batch.lines;
-            // Most items are whole and valid: one read transforms the item
-            // and finds its end. Any other goes the exact way below, which
-            // gives its error (reading it again costs only failures).
-            let within_limit = chunk.len().min(pos.saturating_add(self.max_event_bytes()));
-            if let Ok(len) = self.first_item_into(&chunk[pos..within_limit], &mut batch.event) {
-                pos += len;
-                batch.emit();
-                continue;
-            }
-            let Some(end) = msgpack::skip_value(chunk, pos) else {
-                let e = Error::event("the rest of the chunk is not whole MessagePack items", pos);
-                batch.reject(item_number, &e);
-                break;
-            };
-            let item = &chunk[pos..end];
-            pos = end;
-            match self.transform_msgpack_item(item, &mut batch.event) {
-                Ok(()) => batch.emit(),
-                Err(e) => batch.reject(item_number, &e),
+            // One read transforms the item and finds its end; only an
+            // item it refuses is walked again, to step past it.
+            match self.transform_msgpack_next(&chunk[pos..], b"", &mut batch.event) {
+                Ok(facts) => {
+                    pos += facts.len;
+                    batch.emit();
+                }
+                Err(e) => {
+                    let Some(end) = msgpack::skip_value(chunk, pos) else {
+                        let e = Error::event(
+                            "the rest of the chunk is not whole MessagePack items",
+                            pos,
+                        );
+                        batch.reject(item_number, &e);
+                        break;
+                    };
+                    pos = end;
+                    batch.reject(item_number, &e);
+                }
             }
         }
         batch.rejected.finish();

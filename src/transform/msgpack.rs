@@ -165,17 +165,6 @@ impl Transform {
         result
     }
 
-    /// Transforms the first item of a stream of items into `out` and
-    /// returns its length, reading it once: the batch's way, which needs
-    /// no separate walk to find where the item ends. `items` is cut at
-    /// the size limit, so an item that fails here may only be too large;
-    /// the caller then finds its end and calls `transform_msgpack_item`
-    /// for the error.
-    pub(crate) fn first_item_into(&self, items: &[u8], out: &mut Output) -> Result<usize, Error> {
-        self.item_into_with(items, Rest::Allowed, b"", out)
-            .map(|facts| facts.len)
-    }
-
     fn item_into(&self, item: &[u8], out: &mut Output) -> Result<(), Error> {
         self.check_size(item)?;
         self.item_into_with(item, Rest::Refused, b"", out)
