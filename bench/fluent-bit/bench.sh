@@ -25,6 +25,11 @@
 #   kpaudit       tail -> kpaudit (route_field: records stay in place) -> null
 #   kpaudit-tag   tail -> kpaudit (tag_prefix: re-tagged through the emitter) -> null
 #   lua           tail -> lua (kpaudit.lua) -> null
+#   kpaudit-b, kpaudit-tag-b   (not run by default) kpaudit and kpaudit-tag
+#                 with the plugin at PLUGIN_B instead, another build of it
+#                 (e.g. of another commit, built against the same FLB_BUILD
+#                 with examples/fluent-bit/CMakeLists.txt): an A/B comparison
+#                 within one run
 #
 # Two measures per run:
 #   throughput  tail has Exit_On_Eof and logs when it starts and when it
@@ -75,6 +80,21 @@ cmake -S "$ROOT/examples/fluent-bit" -B "$WORK/build" \
     -DFLB_SOURCE="$FLB_SOURCE" -DFLB_BUILD="$FLB_BUILD" -DKPAUDIT_BENCH_COPY=On >/dev/null
 cmake --build "$WORK/build" >/dev/null
 PLUGIN="$WORK/build/flb-filter_kpaudit.so"
+# plugin_of NAME: the kpaudit plugin the pipeline NAME loads
+plugin_of() {
+    case $1 in
+    *-b) echo "$PLUGIN_B" ;;
+    *) echo "$PLUGIN" ;;
+    esac
+}
+case " $PIPELINES " in
+*-b\ *)
+    if [ ! -f "${PLUGIN_B:-}" ]; then
+        echo "PIPELINES has a *-b pipeline: set PLUGIN_B to another build of the plugin" >&2
+        exit 2
+    fi
+    ;;
+esac
 COPY_PLUGIN="$WORK/build/flb-filter_copy.so"
 
 # Key Protect events only: the Lua peer implements their rules, not HPCS's
@@ -146,7 +166,7 @@ EOF
     retag_hold   256K
 EOF
     ;;
-    kpaudit) cat >> "$conf" <<EOF
+    kpaudit|kpaudit-b) cat >> "$conf" <<EOF
 
 [FILTER]
     Name         kpaudit
@@ -154,7 +174,7 @@ EOF
     route_field  route
 EOF
     ;;
-    kpaudit-tag) cat >> "$conf" <<EOF
+    kpaudit-tag|kpaudit-tag-b) cat >> "$conf" <<EOF
 
 [FILTER]
     Name                   kpaudit
@@ -192,7 +212,7 @@ stamp() {
 # system CPU seconds of the whole fluent-bit process
 run() {
     local log="$WORK/$1.log" start end seen cpu
-    cpu=$(python3 - "$FLB_BIN" "$PLUGIN" "$2" "$log" "$COPY_PLUGIN" <<'EOF'
+    cpu=$(python3 - "$FLB_BIN" "$(plugin_of "$1")" "$2" "$log" "$COPY_PLUGIN" <<'EOF'
 import resource, subprocess, sys
 flb, plugin, conf, log, copy = sys.argv[1:6]
 with open(log, "w") as out:
@@ -318,7 +338,7 @@ if [ -n "${PROFILE:-}" ]; then
         # calls it (chunkio growing a chunk) is the point for the copy-*
         # baselines.
         perf record -q -F 2000 --call-graph dwarf,16384 -o "$WORK/$p.perf" -- \
-            "$FLB_BIN" -e "$PLUGIN" -e "$COPY_PLUGIN" -c "${CONF[$p]}" \
+            "$FLB_BIN" -e "$(plugin_of "$p")" -e "$COPY_PLUGIN" -c "${CONF[$p]}" \
             > "$WORK/$p-perf.log" 2>&1 || { echo "perf record failed"; continue; }
         perf report -q -i "$WORK/$p.perf" --no-children --sort symbol --stdio -g none 2>/dev/null |
             grep -E '^ +[0-9]' | head -25 || true
@@ -339,10 +359,10 @@ if [ -n "${INSTRUCTIONS:-}" ]; then
     # Under valgrind /proc/self/exe is valgrind, not fluent-bit, so the
     # plugin's release check (kp_host_check.c) is skipped the way its own
     # probe child skips it; the plugin was built against this FLB_BUILD.
-    # instructions CONF OUT: the run's count; its profile goes to OUT
+    # instructions NAME CONF OUT: the run's count; its profile goes to OUT
     instructions() {
-        KPAUDIT_FLB_VERSION_PROBE=1 valgrind --tool=callgrind --callgrind-out-file="$2" \
-            "$FLB_BIN" -e "$PLUGIN" -e "$COPY_PLUGIN" -c "$1" 2>&1 |
+        KPAUDIT_FLB_VERSION_PROBE=1 valgrind --tool=callgrind --callgrind-out-file="$3" \
+            "$FLB_BIN" -e "$(plugin_of "$1")" -e "$COPY_PLUGIN" -c "$2" 2>&1 |
             sed -n 's/^==[0-9]*== Collected : \([0-9]*\)$/\1/p'
     }
     declare -A INS
@@ -354,7 +374,7 @@ if [ -n "${INSTRUCTIONS:-}" ]; then
             mkdir -p "$INSTRUCTIONS_DIR"
             out="$INSTRUCTIONS_DIR/$p.callgrind"
         fi
-        INS[$p]=$(( $(instructions "${CONF[$p]}" "$out") - $(instructions "${EMPTY[$p]}" /dev/null) ))
+        INS[$p]=$(( $(instructions "$p" "${CONF[$p]}" "$out") - $(instructions "$p" "${EMPTY[$p]}" /dev/null) ))
     done
     echo "instructions (callgrind, user space, one run each, minus the empty-file run):"
     printf '  %-12s %14s %9s\n' pipeline instructions "of none"
