@@ -404,6 +404,44 @@ impl Scanner<'_, '_> {
         Ok(())
     }
 
+    /// The rest of the common member, whose name (ending at `name_end`) is
+    /// ASCII with no quote or backslash and turned away by the name filter,
+    /// so nothing is read from it and nothing done to it: what the rest of
+    /// `member_name` and, for a scalar value, `value` would make of it, in
+    /// the same order (the same faults at the same offsets), without their
+    /// bookkeeping; the member stays in the span that is copied as it is.
+    /// A container, binary or extension value is left for `value`.
+    #[inline(always)]
+    fn plain_member(&mut self, name_end: usize) -> Result<(), Fault> {
+        // What `member_name` leaves for a name it acts on as a non-string
+        // key: `capture_into` and `child_context` are already unset here.
+        debug_assert!(self.capture_into.is_none() && self.child_context == Context::Plain);
+        if !self.cur.inert {
+            self.cur.kept += 1;
+        }
+        self.pos = name_end;
+        let (head, header) = self.head()?;
+        let end = match head {
+            Head::Nil | Head::Uint(_) | Head::Float(_) | Head::Bool | Head::OtherNumber => {
+                name_end + header
+            }
+            Head::Str { len } => {
+                let (start, end, text) = self.string(header, len)?;
+                if text.json_marks {
+                    self.text_value(name_end, start, end);
+                }
+                end
+            }
+            _ => {
+                self.cur.want_key = false;
+                return Ok(());
+            }
+        };
+        self.pos = end;
+        self.cur.left -= 1;
+        Ok(())
+    }
+
     /// A map's member name, and what becomes of the member. Names are
     /// strings (or binary); a member with another scalar as its key is
     /// kept as it is, except an extension whose data spells key material.
@@ -412,25 +450,36 @@ impl Scanner<'_, '_> {
         let (head, header) = self.head()?;
         let mut other_edit = None;
         let mut ascii = true;
-        let (name, end, marks) = match head {
+        // `kinds`: what the name filter says the name might be.
+        let (name, end, marks, kinds) = match head {
             Head::Str { len } => {
                 let (start, end, text) = self.string(header, len)?;
+                let name = &self.input[start..end];
+                let kinds = self.plan.names.kinds(name);
+                if text.ascii && !text.json_marks && kinds == 0 {
+                    return self.plain_member(end);
+                }
                 ascii = text.ascii;
-                (Some(&self.input[start..end]), end, text.json_marks)
+                (Some(name), end, text.json_marks, kinds)
             }
             Head::Bin { len } => {
                 let (start, end) = self.body(header, len)?;
                 let name = &self.input[start..end];
                 ascii = name.is_ascii();
-                (Some(name), end, swar::json_marks(name))
+                (
+                    Some(name),
+                    end,
+                    swar::json_marks(name),
+                    self.plan.names.kinds(name),
+                )
             }
             Head::Ext { len } => {
                 let (start, end) = self.body(header, len)?;
                 other_edit = ext_name_edit(self.plan, &self.input[start + 1..end]);
-                (None, end, false)
+                (None, end, false, 0)
             }
             Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber | Head::Float(_) => {
-                (None, key_start + header, false)
+                (None, key_start + header, false, 0)
             }
             Head::Array { .. } | Head::Map { .. } => {
                 return Err(Fault::at(FaultKind::KeyIsContainer, key_start));
@@ -448,7 +497,7 @@ impl Scanner<'_, '_> {
                 .filter(|&e| e != Edit::Keep);
         }
         // A name the filter turns away is acted on as a non-string key is: kept.
-        let name = name.filter(|n| self.plan.names.kinds(n) != 0);
+        let name = name.filter(|_| kinds != 0);
         let frame = self.cur;
         self.cur.want_key = false;
         self.capture_into = None;
