@@ -310,3 +310,75 @@ fn framed_and_bare_items_of_the_corpus_agree_with_the_record_call() {
         assert_eq!(item_out.data(), record_out.data());
     }
 }
+
+/// The header nearly every event has, `[time, {}]`, is copied without a
+/// scan: what comes out, what the item call says of its nesting and what
+/// the depth limit makes of it are what scanning it gives (`redact_msgpack`
+/// scans any value), for every time encoding, for EventTime bytes that
+/// hold a quote or backslash (JSON text to look at), and for near misses.
+#[test]
+fn plain_headers_come_out_as_the_scan_makes_them() {
+    let t = defaults();
+    let mut rng = Rng::new(41);
+    let record = encode(&json!({"action": "kms.secrets.wrap", "b": {"c": 1}}));
+    let mut headers: Vec<Vec<u8>> = Vec::new();
+    for i in 0..2000 {
+        let mut time: Vec<u8> = (0..8).map(|_| rng.below(256) as u8).collect();
+        if i % 4 == 0 {
+            time[rng.below(8) as usize] = [b'"', b'\\'][i % 8 / 4];
+        }
+        if i % 16 == 0 {
+            // time bytes that spell a key-material name as JSON text
+            time = b"\"iv\":1}}".to_vec();
+        }
+        headers.push([&[0x92, 0xd7, 0x00][..], &time, &[0x80]].concat());
+        headers.push([&[0x92, 0xce][..], &time[..4], &[0x80]].concat());
+        headers.push([&[0x92, 0xcf][..], &time, &[0x80]].concat());
+    }
+    for head in [
+        &[0x92, 0x00, 0x80][..],
+        &[0x92, 0x7f, 0x80],
+        // near misses, scanned
+        &[0x92, 0xff, 0x80],
+        &[0x92, 0xcc, 0x22, 0x80],
+        &[0x92, 0xd7, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 0x80],
+        &[0x92, 0xc0, 0x90],
+        &[0xdc, 0x00, 0x02, 0x01, 0x80],
+    ] {
+        headers.push(head.to_vec());
+    }
+    headers.push([&[0x92, 0x01][..], &encode(&json!({"iv": "SECRET"}))].concat());
+    let shallow = Transform::from_json(br#"{"limits":{"max_depth":1}}"#).unwrap();
+    let (mut out, mut scanned) = (Output::new(), Output::new());
+    for header in &headers {
+        let item = [&[0x92][..], header, &record].concat();
+        t.transform_msgpack_item(&item, &mut out).unwrap();
+        t.redact_msgpack(header, &mut scanned).unwrap();
+        let cut = scanned.data().len() + 1;
+        assert_eq!(&out.data()[1..cut], scanned.data(), "header {header:02x?}");
+        assert_eq!(out.redacted(), scanned.redacted(), "header {header:02x?}");
+        let facts = t.transform_msgpack_next(&item, b"", &mut out).unwrap();
+        let header_nesting = nesting_of(&decode(header).unwrap());
+        assert_eq!(
+            facts.nesting,
+            1 + header_nesting.max(2),
+            "header {header:02x?}"
+        );
+        // A depth limit the header exceeds refuses the item, as a scan does.
+        let e = shallow.transform_msgpack_item(&item, &mut out).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidEvent, "header {header:02x?}");
+        assert!(
+            e.message().contains("nesting deeper than 1"),
+            "{}",
+            e.message()
+        );
+    }
+}
+
+fn nesting_of(v: &Value) -> usize {
+    match v {
+        Value::Array(items) => 1 + items.iter().map(nesting_of).max().unwrap_or(0),
+        Value::Object(members) => 1 + members.values().map(nesting_of).max().unwrap_or(0),
+        _ => 0,
+    }
+}

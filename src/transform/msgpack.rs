@@ -12,6 +12,7 @@ use crate::msgpack::{
 use crate::name_filter::WATCH;
 use crate::redact::RedactMode;
 use crate::severity::Severity;
+use crate::swar;
 
 /// What a transform writes into MessagePack records, encoded once.
 #[derive(Debug)]
@@ -182,9 +183,20 @@ impl Transform {
         let Some((array_header, header_end)) = framed(item) else {
             return self.record_into(item, rest, member, out);
         };
-        out.data.extend_from_slice(&item[..array_header]);
         let header = &item[array_header..header_end];
         let plan = self.plan();
+        if plan.max_depth >= PLAIN_HEADER_DEPTH && is_plain_header(header) {
+            out.data.extend_from_slice(&item[..header_end]);
+            let record = self
+                .record_into(&item[header_end..], rest, member, out)
+                .map_err(|e| e.within("", header_end))?;
+            return Ok(ItemFacts {
+                len: header_end + record.len,
+                nesting: 1 + PLAIN_HEADER_DEPTH.max(record.nesting),
+                has_member: record.has_member,
+            });
+        }
+        out.data.extend_from_slice(&item[..array_header]);
         let scanned = mpscan::scan(
             header,
             Top::Value,
@@ -364,6 +376,26 @@ impl<'a> Edits<'a> {
 /// Where a framed event's header starts and ends: the item is a 2-item
 /// array (of any header width) whose first item is whole. `None` for
 /// anything else, which is then read as a record.
+/// How deep a plain header nests: its array, and the empty map in it.
+const PLAIN_HEADER_DEPTH: usize = 2;
+
+/// Whether `header` is the one nearly every event has: `[time, {}]`, the
+/// time an EventTime or a non-negative integer, the metadata map empty,
+/// and no `"` or `\` among the EventTime's bytes (a shipper may print an
+/// extension's data, so the scan looks there for JSON text). It holds no
+/// string, no name and nothing to strip, and its shape is the whole check
+/// a scan would make; the scan's fixed cost, several times what these few
+/// bytes need, is spared. Any other header is scanned.
+fn is_plain_header(header: &[u8]) -> bool {
+    match header {
+        [0x92, 0xd7, 0x00, time @ .., 0x80] if time.len() == 8 => !swar::json_marks(time),
+        [0x92, 0x00..=0x7f, 0x80] => true,
+        [0x92, 0xce, _, _, _, _, 0x80] => true,
+        [0x92, 0xcf, _, _, _, _, _, _, _, _, 0x80] => true,
+        _ => false,
+    }
+}
+
 fn framed(item: &[u8]) -> Option<(usize, usize)> {
     match msgpack::head(item, 0) {
         Ok((Head::Array { items: 2 }, array_header)) => {
