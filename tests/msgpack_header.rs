@@ -311,8 +311,8 @@ fn framed_and_bare_items_of_the_corpus_agree_with_the_record_call() {
     }
 }
 
-/// The header nearly every event has, `[time, {}]`, is copied without a
-/// scan: what comes out, what the item call says of its nesting and what
+/// The header nearly every event has, `[time, {}]` (array and map in any
+/// width), is copied without a scan: what comes out, what the item call says of its nesting and what
 /// the depth limit makes of it are what scanning it gives (`redact_msgpack`
 /// scans any value), for every time encoding, for EventTime bytes that
 /// hold a quote or backslash (JSON text to look at), and for near misses.
@@ -331,9 +331,13 @@ fn plain_headers_come_out_as_the_scan_makes_them() {
             // time bytes that spell a key-material name as JSON text
             time = b"\"iv\":1}}".to_vec();
         }
-        headers.push([&[0x92, 0xd7, 0x00][..], &time, &[0x80]].concat());
-        headers.push([&[0x92, 0xce][..], &time[..4], &[0x80]].concat());
-        headers.push([&[0x92, 0xcf][..], &time, &[0x80]].concat());
+        // the array and the empty map in every width (Fluent Bit 4 writes an
+        // array32, Fluent Bit 5 a map32)
+        let array = [&[0x92][..], &[0xdc, 0, 2], &[0xdd, 0, 0, 0, 2]][i % 3];
+        let map = [&[0x80][..], &[0xde, 0, 0], &[0xdf, 0, 0, 0, 0]][i / 3 % 3];
+        headers.push([array, &[0xd7, 0x00], &time, map].concat());
+        headers.push([array, &[0xce], &time[..4], map].concat());
+        headers.push([array, &[0xcf], &time, map].concat());
     }
     for head in [
         &[0x92, 0x00, 0x80][..],
@@ -344,6 +348,9 @@ fn plain_headers_come_out_as_the_scan_makes_them() {
         &[0x92, 0xd7, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 0x80],
         &[0x92, 0xc0, 0x90],
         &[0xdc, 0x00, 0x02, 0x01, 0x80],
+        &[0x92, 0x01, 0xdf, 0, 0, 0, 1, 0xa2, b'i', b'v', 0x01],
+        &[0x92, 0x01, 0xde, 0, 1, 0xa2, b'i', b'v', 0x01],
+        &[0x93, 0x01, 0x80, 0x80],
     ] {
         headers.push(head.to_vec());
     }

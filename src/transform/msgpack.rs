@@ -373,29 +373,44 @@ impl<'a> Edits<'a> {
     }
 }
 
-/// Where a framed event's header starts and ends: the item is a 2-item
-/// array (of any header width) whose first item is whole. `None` for
-/// anything else, which is then read as a record.
 /// How deep a plain header nests: its array, and the empty map in it.
 const PLAIN_HEADER_DEPTH: usize = 2;
 
 /// Whether `header` is the one nearly every event has: `[time, {}]`, the
 /// time an EventTime or a non-negative integer, the metadata map empty,
-/// and no `"` or `\` among the EventTime's bytes (a shipper may print an
-/// extension's data, so the scan looks there for JSON text). It holds no
-/// string, no name and nothing to strip, and its shape is the whole check
-/// a scan would make; the scan's fixed cost, several times what these few
-/// bytes need, is spared. Any other header is scanned.
+/// the array and the map in any width, and no `"` or `\` among
+/// the EventTime's bytes (a shipper may print an extension's data, so the
+/// scan looks there for JSON text). It holds no string, no name and
+/// nothing to strip, and its shape is the whole check a scan would make;
+/// the scan's fixed cost, several times what these few bytes need, is
+/// spared. Any other header is scanned.
 fn is_plain_header(header: &[u8]) -> bool {
-    match header {
-        [0x92, 0xd7, 0x00, time @ .., 0x80] if time.len() == 8 => !swar::json_marks(time),
-        [0x92, 0x00..=0x7f, 0x80] => true,
-        [0x92, 0xce, _, _, _, _, 0x80] => true,
-        [0x92, 0xcf, _, _, _, _, _, _, _, _, 0x80] => true,
-        _ => false,
-    }
+    // A 2-item array in any width (Fluent Bit 4 writes an array32).
+    let items = match header {
+        [0x92, items @ ..] | [0xdc, 0, 2, items @ ..] | [0xdd, 0, 0, 0, 2, items @ ..] => items,
+        _ => return false,
+    };
+    // What follows the time: the metadata.
+    let metadata = match items {
+        [0xd7, 0x00, rest @ ..] if rest.len() > 8 => {
+            let (time, metadata) = rest.split_at(8);
+            if swar::json_marks(time) {
+                return false;
+            }
+            metadata
+        }
+        [0x00..=0x7f, metadata @ ..] => metadata,
+        [0xce, rest @ ..] if rest.len() > 4 => &rest[4..],
+        [0xcf, rest @ ..] if rest.len() > 8 => &rest[8..],
+        _ => return false,
+    };
+    // Empty, in any width (Fluent Bit 5 writes a map32).
+    matches!(metadata, [0x80] | [0xde, 0, 0] | [0xdf, 0, 0, 0, 0])
 }
 
+/// Where a framed event's header starts and ends: the item is a 2-item
+/// array (of any header width) whose first item is whole. `None` for
+/// anything else, which is then read as a record.
 fn framed(item: &[u8]) -> Option<(usize, usize)> {
     match msgpack::head(item, 0) {
         Ok((Head::Array { items: 2 }, array_header)) => {
