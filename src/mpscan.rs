@@ -7,10 +7,11 @@
 
 use crate::error::Error;
 use crate::msgpack::{self, Head, HeadError, MapWidth};
+use crate::name_filter::READ;
 use crate::redact::RedactMode;
 use crate::scan::{
-    edit_of, envelope_refused, folded_edit, is_envelope_event, may_be_envelope, read_of, Capture,
-    Captures, Context, Edit, Plan, Read, INNER_FIELDS,
+    edit_of_kinds, envelope_refused, folded_edit, is_envelope_event, may_be_envelope, read_of,
+    Capture, Captures, Context, Edit, Plan, Read, INNER_FIELDS,
 };
 use crate::swar;
 
@@ -405,38 +406,59 @@ impl Scanner<'_, '_> {
     }
 
     /// The rest of the common member, whose name (ending at `name_end`) is
-    /// ASCII with no quote or backslash and turned away by the name filter,
-    /// so nothing is read from it and nothing done to it: what the rest of
-    /// `member_name` and, for a scalar value, `value` would make of it, in
-    /// the same order (the same faults at the same offsets), without their
-    /// bookkeeping; the member stays in the span that is copied as it is.
-    /// A container, binary or extension value is left for `value`.
+    /// ASCII with no quote or backslash and that the name filter places
+    /// among the names read at most, so nothing is done to it (`read`:
+    /// what is read from it here): what the rest of `member_name` and, for
+    /// a scalar value, `value` would make of it, in the same order (the
+    /// same faults at the same offsets), without their bookkeeping; the
+    /// member stays in the span that is copied as it is. A container,
+    /// binary or extension value is left for `value`.
     #[inline(always)]
-    fn plain_member(&mut self, name_end: usize) -> Result<(), Fault> {
-        // What `member_name` leaves for a name it acts on as a non-string
-        // key: `capture_into` and `child_context` are already unset here.
+    fn plain_member(&mut self, name_end: usize, read: Option<Read>) -> Result<(), Fault> {
+        // What `member_name` leaves for a name it does not act on:
+        // `capture_into` and `child_context` are already unset here.
         debug_assert!(self.capture_into.is_none() && self.child_context == Context::Plain);
         if !self.cur.inert {
             self.cur.kept += 1;
         }
         self.pos = name_end;
-        let (head, header) = self.head()?;
-        let end = match head {
-            Head::Nil | Head::Uint(_) | Head::Float(_) | Head::Bool | Head::OtherNumber => {
-                name_end + header
+        let field = match read {
+            None => None,
+            Some(Read::Value(field)) => Some(field),
+            Some(Read::Object(context, field)) => {
+                self.child_context = context;
+                self.captures[field as usize] = Capture::Missing;
+                self.cur.want_key = false;
+                return Ok(());
             }
+        };
+        let (head, header) = self.head()?;
+        let (capture, end) = match head {
+            Head::Nil => (Capture::Null, name_end + header),
+            Head::Uint(n) => (Capture::Uint(n), name_end + header),
+            Head::Float(bits) => (Capture::Float(bits), name_end + header),
+            Head::Bool | Head::OtherNumber => (Capture::Other, name_end + header),
             Head::Str { len } => {
                 let (start, end, text) = self.string(header, len)?;
                 if text.json_marks {
                     self.text_value(name_end, start, end);
                 }
-                end
+                let text = Capture::Str {
+                    start,
+                    end,
+                    escaped: false,
+                };
+                (text, end)
             }
             _ => {
+                self.capture_into = field;
                 self.cur.want_key = false;
                 return Ok(());
             }
         };
+        if let Some(field) = field {
+            self.captures[field as usize] = capture;
+        }
         self.pos = end;
         self.cur.left -= 1;
         Ok(())
@@ -456,8 +478,16 @@ impl Scanner<'_, '_> {
                 let (start, end, text) = self.string(header, len)?;
                 let name = &self.input[start..end];
                 let kinds = self.plan.names.kinds(name);
-                if text.ascii && !text.json_marks && kinds == 0 {
-                    return self.plain_member(end);
+                // A name that may only be one the scan reads is never edited
+                // (`edit_of_kinds`), wherever it is.
+                if text.ascii && !text.json_marks && kinds & !READ == 0 {
+                    let context = self.cur.context;
+                    let read = if kinds == 0 || context == Context::Plain {
+                        None
+                    } else {
+                        read_of(context, name)
+                    };
+                    return self.plain_member(end, read);
                 }
                 ascii = text.ascii;
                 (Some(name), end, text.json_marks, kinds)
@@ -527,7 +557,7 @@ impl Scanner<'_, '_> {
             _ if drop => Edit::Drop,
             // The filter may let a name by for another of its kinds: one
             // that folds to key material is still key material.
-            Some(name) => match edit_of(self.plan, frame.context, name) {
+            Some(name) => match edit_of_kinds(self.plan, frame.context, name, kinds) {
                 Edit::Keep => other_edit.unwrap_or(Edit::Keep),
                 edit => edit,
             },

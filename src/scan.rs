@@ -98,7 +98,7 @@ pub struct Scanned {
 /// The parts of a compiled transform the scanner needs.
 pub struct Plan<'a> {
     pub key_material: &'a KeyMaterial,
-    /// Places every name `read_of` or `edit_of` acts on.
+    /// Places every name `read_of` or `edit_of_kinds` acts on.
     pub names: &'a NameFilter,
     /// The unescaped name of the top-level member the route is written to.
     pub route_field: Option<&'a [u8]>,
@@ -205,16 +205,11 @@ pub(crate) fn read_of(context: Context, name: &[u8]) -> Option<Read> {
     }
 }
 
-/// What becomes of a member named `name` of an object in `context`.
-#[inline]
-pub(crate) fn edit_of(plan: &Plan<'_>, context: Context, name: &[u8]) -> Edit {
-    edit_of_kinds(plan, context, name, plan.names.kinds(name))
-}
-
-/// `edit_of` for a name the filter placed among `kinds`: comparisons the
-/// filter rules out are skipped.
+/// What becomes of a member named `name` of an object in `context`, a
+/// name the filter placed among `kinds`: comparisons the filter rules out
+/// are skipped.
 #[inline(always)]
-fn edit_of_kinds(plan: &Plan<'_>, context: Context, name: &[u8], kinds: u8) -> Edit {
+pub(crate) fn edit_of_kinds(plan: &Plan<'_>, context: Context, name: &[u8], kinds: u8) -> Edit {
     if kinds & name_filter::KEY_MATERIAL != 0 && plan.key_material.contains(name) {
         Edit::Redact
     } else if context != Context::Top && context != Context::Payload {

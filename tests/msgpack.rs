@@ -543,3 +543,65 @@ fn names_that_shadow_severity_or_the_route_field_go() {
     assert_eq!(out.redacted(), 0, "a shadow is not key material");
     assert_eq!(out.data(), br#"{"severity":"normal","route":"unmatched"}"#);
 }
+
+/// A name the scan reads that comes again, the last time with a value of
+/// another kind (a container, a number, a string), decides as it does in
+/// JSON text: the last one counts. The members as the record holds them,
+/// duplicates and all.
+#[test]
+fn a_read_name_given_twice_decides_by_its_last_value_through_both_paths() {
+    let t = defaults();
+    let crn = "crn:v1:bluemix:public:kms:eu-de:a/1234:5678::";
+    let us = "crn:v1:bluemix:public:kms:us-south:a/1234:5678:key:9";
+    let cases: Vec<Vec<(&str, Value)>> = vec![
+        vec![
+            ("action", json!("kms.secrets.delete")),
+            ("action", json!({"x": 1})),
+        ],
+        vec![
+            ("action", json!({"x": 1})),
+            ("action", json!("kms.secrets.delete")),
+        ],
+        vec![
+            ("action", json!("kms.secrets.delete")),
+            ("action", json!([1])),
+        ],
+        vec![("logSourceCRN", json!(crn)), ("logSourceCRN", json!([crn]))],
+        vec![("logSourceCRN", json!(crn)), ("logSourceCRN", json!(7))],
+        vec![("target", json!({"id": us, "id": {"a": 1}}))],
+        vec![
+            ("target", json!({"id": us})),
+            ("target", json!([{"id": us}])),
+        ],
+        vec![
+            ("action", json!("kms.secrets.read")),
+            ("reason", json!({"reasonCode": 503})),
+            ("reason", json!({"reasonCode": [503]})),
+        ],
+        vec![
+            ("action", json!("kms.secrets.read")),
+            ("reason", json!({"reasonCode": 200})),
+            ("reason", json!(null)),
+        ],
+    ];
+    let (mut json_out, mut mp_out) = (Output::new(), Output::new());
+    for members in cases {
+        let text = format!(
+            "{{{}}}",
+            members
+                .iter()
+                .map(|(k, v)| format!("{}:{v}", json!(k)))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let mut record = vec![0x80 | members.len() as u8];
+        for (k, v) in &members {
+            record.extend(encode(&json!(k)));
+            record.extend(encode(v));
+        }
+        t.transform(text.as_bytes(), &mut json_out).unwrap();
+        t.transform_msgpack(&record, &mut mp_out).unwrap();
+        assert_eq!(mp_out.severity(), json_out.severity(), "{text}");
+        assert_eq!(mp_out.route(), json_out.route(), "{text}");
+    }
+}
