@@ -38,6 +38,15 @@ impl NameFilter {
         f
     }
 
+    /// A filter that says every name might be anything: the scanners then
+    /// take no short path and compare every name (tests compare the two).
+    #[cfg(test)]
+    pub(crate) fn saturated() -> NameFilter {
+        NameFilter {
+            slots: [u8::MAX; SLOTS],
+        }
+    }
+
     /// The kinds `name` (unescaped) might be; 0 when it is certainly none
     /// of the names given.
     #[inline(always)]

@@ -11,6 +11,8 @@ use crate::scan::{self, Capture, Captures, Field, Piece, Plan, Scratch};
 use crate::severity::{Severity, SeverityRules};
 
 mod msgpack;
+#[cfg(test)]
+mod short_paths;
 
 pub use msgpack::ItemFacts;
 
