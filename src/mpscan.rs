@@ -141,8 +141,9 @@ pub struct Frame {
     /// The current member's value is not copied.
     skip_value: bool,
     context: Context,
-    /// Where this map's header is in the output, its width, and how many
-    /// members it declared and keeps.
+    /// Where this map's header is in the output (once the span holding it
+    /// is flushed: whatever patches it flushes first), its width, and how
+    /// many members it declared and keeps.
     header_out: usize,
     width: MapWidth,
     declared: u64,
@@ -761,9 +762,15 @@ impl Scanner<'_, '_> {
             Context::Plain
         };
         let inert = self.cur.inert || self.cur.skip_value;
-        if is_map && !inert {
-            self.flush(at);
-        }
+        // Where the header lands once the span it is in is copied: nothing
+        // between `copy_from` and it is edited (an edit flushes first), so
+        // the copy is left to the next flush rather than made now. An inert
+        // container's output is never patched.
+        let header_out = if inert {
+            0
+        } else {
+            self.out.len() + (at - self.copy_from)
+        };
         let child = Frame {
             is_map,
             left,
@@ -771,7 +778,7 @@ impl Scanner<'_, '_> {
             inert,
             skip_value: false,
             context,
-            header_out: self.out.len(),
+            header_out,
             width: msgpack::map_width(self.input[at]),
             declared: left,
             kept: 0,
