@@ -180,12 +180,12 @@ impl Transform {
         out: &mut Output,
     ) -> Result<ItemFacts, Error> {
         out.data.clear();
-        let Some((array_header, header_end)) = framed(item) else {
+        let Some((array_header, header_end, plain)) = framed(item) else {
             return self.record_into(item, rest, member, out);
         };
         let header = &item[array_header..header_end];
         let plan = self.plan();
-        if plan.max_depth >= PLAIN_HEADER_DEPTH && is_plain_header(header) {
+        if plain && plan.max_depth >= PLAIN_HEADER_DEPTH {
             out.data.extend_from_slice(&item[..header_end]);
             let record = self
                 .record_into(&item[header_end..], rest, member, out)
@@ -376,46 +376,52 @@ impl<'a> Edits<'a> {
 /// How deep a plain header nests: its array, and the empty map in it.
 const PLAIN_HEADER_DEPTH: usize = 2;
 
-/// Whether `header` is the one nearly every event has: `[time, {}]`, the
-/// time an EventTime or a non-negative integer, the metadata map empty,
-/// the array and the map in any width, and no `"` or `\` among
-/// the EventTime's bytes (a shipper may print an extension's data, so the
-/// scan looks there for JSON text). It holds no string, no name and
-/// nothing to strip, and its shape is the whole check a scan would make;
-/// the scan's fixed cost, several times what these few bytes need, is
-/// spared. Any other header is scanned.
-fn is_plain_header(header: &[u8]) -> bool {
+/// The length of the header `bytes` starts with, if it is the one nearly
+/// every event has: `[time, {}]`, the time an EventTime or a non-negative
+/// integer, the metadata map empty, the array and the map in any width, and
+/// no `"` or `\` among the EventTime's bytes (a shipper may print an
+/// extension's data, so the scan looks there for JSON text). It holds no
+/// string, no name and nothing to strip, and its shape is the whole check a
+/// scan would make; the scan's fixed cost, several times what these few
+/// bytes need, is spared, and so is finding its end. Any other header is
+/// scanned.
+fn plain_header_len(bytes: &[u8]) -> Option<usize> {
     // A 2-item array in any width (Fluent Bit 4 writes an array32).
-    let items = match header {
-        [0x92, items @ ..] | [0xdc, 0, 2, items @ ..] | [0xdd, 0, 0, 0, 2, items @ ..] => items,
-        _ => return false,
+    let array = match bytes {
+        [0x92, ..] => 1,
+        [0xdc, 0, 2, ..] => 3,
+        [0xdd, 0, 0, 0, 2, ..] => 5,
+        _ => return None,
     };
-    // What follows the time: the metadata.
-    let metadata = match items {
-        [0xd7, 0x00, rest @ ..] if rest.len() > 8 => {
-            let (time, metadata) = rest.split_at(8);
-            if swar::json_marks(time) {
-                return false;
-            }
-            metadata
-        }
-        [0x00..=0x7f, metadata @ ..] => metadata,
-        [0xce, rest @ ..] if rest.len() > 4 => &rest[4..],
-        [0xcf, rest @ ..] if rest.len() > 8 => &rest[8..],
-        _ => return false,
+    let time = match bytes.get(array..)? {
+        [0xd7, 0x00, rest @ ..] if rest.len() >= 8 && !swar::json_marks(&rest[..8]) => 10,
+        [0x00..=0x7f, ..] => 1,
+        [0xce, rest @ ..] if rest.len() >= 4 => 5,
+        [0xcf, rest @ ..] if rest.len() >= 8 => 9,
+        _ => return None,
     };
     // Empty, in any width (Fluent Bit 5 writes a map32).
-    matches!(metadata, [0x80] | [0xde, 0, 0] | [0xdf, 0, 0, 0, 0])
+    let metadata = match bytes.get(array + time..)? {
+        [0x80, ..] => 1,
+        [0xde, 0, 0, ..] => 3,
+        [0xdf, 0, 0, 0, 0, ..] => 5,
+        _ => return None,
+    };
+    Some(array + time + metadata)
 }
 
-/// Where a framed event's header starts and ends: the item is a 2-item
+/// Where a framed event's header starts and ends, and whether it is plain
+/// (`plain_header_len`, which then finds its end): the item is a 2-item
 /// array (of any header width) whose first item is whole. `None` for
 /// anything else, which is then read as a record.
-fn framed(item: &[u8]) -> Option<(usize, usize)> {
+fn framed(item: &[u8]) -> Option<(usize, usize, bool)> {
     match msgpack::head(item, 0) {
         Ok((Head::Array { items: 2 }, array_header)) => {
+            if let Some(len) = plain_header_len(&item[array_header..]) {
+                return Some((array_header, array_header + len, true));
+            }
             let header_end = msgpack::skip_value(item, array_header)?;
-            Some((array_header, header_end))
+            Some((array_header, header_end, false))
         }
         _ => None,
     }
