@@ -435,22 +435,10 @@ impl Scanner<'_, '_> {
         };
         let (head, header) = self.head()?;
         let (capture, end) = match head {
-            Head::Nil => (Capture::Null, name_end + header),
-            Head::Uint(n) => (Capture::Uint(n), name_end + header),
-            Head::Float(bits) => (Capture::Float(bits), name_end + header),
-            Head::Bool | Head::OtherNumber => (Capture::Other, name_end + header),
-            Head::Str { len } => {
-                let (start, end, text) = self.string(header, len)?;
-                if text.json_marks {
-                    self.text_value(name_end, start, end);
-                }
-                let text = Capture::Str {
-                    start,
-                    end,
-                    escaped: false,
-                };
-                (text, end)
+            Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber | Head::Float(_) => {
+                (header_capture(head), name_end + header)
             }
+            Head::Str { len } => self.string_value(name_end, header, len)?,
             _ => {
                 self.capture_into = field;
                 self.cur.want_key = false;
@@ -701,27 +689,37 @@ impl Scanner<'_, '_> {
         self.cur.skip_value = true;
     }
 
+    /// A string value at `value_start` (its header `header` bytes, its body
+    /// `len`), validated: what a read takes of it and where it ends. One
+    /// holding JSON text with key material is redacted here.
+    #[inline(always)]
+    fn string_value(
+        &mut self,
+        value_start: usize,
+        header: usize,
+        len: usize,
+    ) -> Result<(Capture, usize), Fault> {
+        let (start, end, text) = self.string(header, len)?;
+        if text.json_marks {
+            self.text_value(value_start, start, end);
+        }
+        let text = Capture::Str {
+            start,
+            end,
+            escaped: false,
+        };
+        Ok((text, end))
+    }
+
     /// An array item or a member's value.
     fn value(&mut self) -> Result<(), Fault> {
         let value_start = self.pos;
         let (head, header) = self.head()?;
         let (capture, end) = match head {
-            Head::Nil => (Capture::Null, value_start + header),
-            Head::Uint(n) => (Capture::Uint(n), value_start + header),
-            Head::Float(bits) => (Capture::Float(bits), value_start + header),
-            Head::Bool | Head::OtherNumber => (Capture::Other, value_start + header),
-            Head::Str { len } => {
-                let (start, end, text) = self.string(header, len)?;
-                if text.json_marks {
-                    self.text_value(value_start, start, end);
-                }
-                let text = Capture::Str {
-                    start,
-                    end,
-                    escaped: false,
-                };
-                (text, end)
+            Head::Nil | Head::Bool | Head::Uint(_) | Head::OtherNumber | Head::Float(_) => {
+                (header_capture(head), value_start + header)
             }
+            Head::Str { len } => self.string_value(value_start, header, len)?,
             Head::Bin { len } => {
                 let (start, end) = self.body(header, len)?;
                 if swar::json_marks(&self.input[start..end]) {
@@ -817,6 +815,18 @@ impl Scanner<'_, '_> {
             }
         }
         self.cur.left -= 1;
+    }
+}
+
+/// What a read takes of a value that is all header: nil, a boolean or a
+/// number (a negative integer is a number, never a status).
+#[inline(always)]
+fn header_capture(head: Head) -> Capture {
+    match head {
+        Head::Nil => Capture::Null,
+        Head::Uint(n) => Capture::Uint(n),
+        Head::Float(bits) => Capture::Float(bits),
+        _ => Capture::Other,
     }
 }
 
