@@ -5,12 +5,13 @@
 use super::{insert, Output, Transform};
 use crate::error::Error;
 use crate::json;
-use crate::mpscan::{self, Rest, Top};
+use crate::mpscan::{self, Rest, Scanned, Top};
 use crate::msgpack::{
     self, fits, map_header, map_header_into, patch_map_count, str_value, Head, MapWidth,
 };
 use crate::name_filter::WATCH;
 use crate::redact::RedactMode;
+use crate::scan::Plan;
 use crate::severity::Severity;
 use crate::swar;
 
@@ -106,15 +107,7 @@ impl Transform {
         out.reset();
         let result = self.check_size(value).and_then(|()| {
             let plan = self.plan();
-            mpscan::scan(
-                value,
-                Top::Value,
-                Rest::Refused,
-                &plan,
-                &self.msgpack.mask,
-                &mut out.msgpack_stack,
-                &mut out.data,
-            )
+            self.scan_value(value, &plan, out)
         });
         match result {
             Ok(scanned) => {
@@ -183,31 +176,18 @@ impl Transform {
         let Some((array_header, header_end, plain)) = framed(item) else {
             return self.record_into(item, rest, member, out);
         };
-        let header = &item[array_header..header_end];
         let plan = self.plan();
-        if plain && plan.max_depth >= PLAIN_HEADER_DEPTH {
+        // The header: a plain one is copied as it is; any other is scanned.
+        let (header_redacted, header_depth) = if plain && plan.max_depth >= PLAIN_HEADER_DEPTH {
             out.data.extend_from_slice(&item[..header_end]);
-            let record = self
-                .record_into(&item[header_end..], rest, member, out)
-                .map_err(|e| e.within("", header_end))?;
-            return Ok(ItemFacts {
-                len: header_end + record.len,
-                nesting: 1 + PLAIN_HEADER_DEPTH.max(record.nesting),
-                has_member: record.has_member,
-            });
-        }
-        out.data.extend_from_slice(&item[..array_header]);
-        let scanned = mpscan::scan(
-            header,
-            Top::Value,
-            Rest::Refused,
-            &plan,
-            &self.msgpack.mask,
-            &mut out.msgpack_stack,
-            &mut out.data,
-        )
-        .map_err(|e| e.within("the event header", array_header))?;
-        let header_redacted = scanned.redacted;
+            (0, PLAIN_HEADER_DEPTH)
+        } else {
+            out.data.extend_from_slice(&item[..array_header]);
+            let scanned = self
+                .scan_value(&item[array_header..header_end], &plan, out)
+                .map_err(|e| e.within("the event header", array_header))?;
+            (scanned.redacted, scanned.deepest)
+        };
         let record = self
             .record_into(&item[header_end..], rest, member, out)
             .map_err(|e| e.within("", header_end))?;
@@ -215,9 +195,28 @@ impl Transform {
         Ok(ItemFacts {
             len: header_end + record.len,
             // the item's own array holds the header's and the record's
-            nesting: 1 + scanned.deepest.max(record.nesting),
+            nesting: 1 + header_depth.max(record.nesting),
             has_member: record.has_member,
         })
+    }
+
+    /// Scans any one value (a header, a group marker) into `out.data`:
+    /// validated and stripped of key material, nothing decided or added.
+    fn scan_value(
+        &self,
+        value: &[u8],
+        plan: &Plan<'_>,
+        out: &mut Output,
+    ) -> Result<Scanned, Error> {
+        mpscan::scan(
+            value,
+            Top::Value,
+            Rest::Refused,
+            plan,
+            &self.msgpack.mask,
+            &mut out.msgpack_stack,
+            &mut out.data,
+        )
     }
 
     /// Transforms `record` (its size already checked), appending it to
