@@ -357,12 +357,12 @@ impl Scanner<'_, '_> {
     #[inline(always)]
     fn string(&self, header: usize, len: usize) -> Result<(usize, usize, swar::Text), Fault> {
         let (start, end) = self.body(header, len)?;
-        let bytes = &self.input[start..end];
-        // Most strings are ASCII, which a word-at-a-time check confirms for
-        // less than the full UTF-8 check costs; the same loads find quotes
-        // and backslashes.
-        let text = swar::text(bytes);
+        // Most strings are ASCII, which a vector check confirms for less
+        // than the full UTF-8 check costs; the same loads find quotes and
+        // backslashes.
+        let text = swar::text_within(self.input, start, end);
         if !text.ascii {
+            let bytes = &self.input[start..end];
             if let Err(e) = std::str::from_utf8(bytes) {
                 return Err(Fault::at(FaultKind::Utf8, start + e.valid_up_to()));
             }
