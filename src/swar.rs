@@ -43,6 +43,12 @@ pub struct Text {
     pub json_marks: bool,
 }
 
+/// What most strings are: all ASCII, no quote or backslash.
+const PLAIN: Text = Text {
+    ascii: true,
+    json_marks: false,
+};
+
 /// Whether every byte is ASCII and whether one is a `"` or `\`. Member
 /// names and most values are 4 to 40 bytes, which two overlapping loads
 /// cover (the standard `is_ascii` goes byte by byte below a word and pays a
@@ -51,10 +57,7 @@ pub struct Text {
 #[inline(always)]
 pub fn text(bytes: &[u8]) -> Text {
     if !may_be_special(bytes) {
-        return Text {
-            ascii: true,
-            json_marks: false,
-        };
+        return PLAIN;
     }
     exact_text(bytes)
 }
@@ -67,10 +70,6 @@ pub fn text(bytes: &[u8]) -> Text {
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 pub fn text_within(input: &[u8], start: usize, end: usize) -> Text {
-    const PLAIN: Text = Text {
-        ascii: true,
-        json_marks: false,
-    };
     let bytes = &input[start..end];
     let n = bytes.len();
     let loose = if n >= LANE {
