@@ -35,6 +35,8 @@ pub struct Config {
     pub route: RouteConfig,
     /// Bounds on a single event.
     pub limits: LimitsConfig,
+    /// Records given as MessagePack maps.
+    pub msgpack: MsgpackConfig,
 }
 
 impl Default for Config {
@@ -46,6 +48,7 @@ impl Default for Config {
             redact: RedactConfig::default(),
             route: RouteConfig::default(),
             limits: LimitsConfig::default(),
+            msgpack: MsgpackConfig::default(),
         }
     }
 }
@@ -215,6 +218,16 @@ impl Default for LimitsConfig {
     }
 }
 
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MsgpackConfig {
+    /// A top-level member whose string value is the event itself as JSON
+    /// text (a shipper's unparsed line, such as Fluent Bit tail's `log`):
+    /// the event is read from it, and the record's other members are kept
+    /// beside the event's. null (default): every record is an event.
+    pub line_member: Option<String>,
+}
+
 /// The checked configuration, ready to run.
 pub(crate) struct Compiled {
     pub severity: SeverityRules,
@@ -225,6 +238,7 @@ pub(crate) struct Compiled {
     pub route_field: Option<String>,
     pub max_event_bytes: usize,
     pub max_depth: usize,
+    pub line_member: Option<String>,
 }
 
 impl Config {
@@ -275,7 +289,13 @@ impl Config {
                 "limits.max_depth: expected 1 to {MAX_DEPTH_CEILING}"
             )));
         }
+        if self.msgpack.line_member.as_deref() == Some("") {
+            return Err(Error::config(
+                "msgpack.line_member: a member name may not be empty",
+            ));
+        }
         Ok(Compiled {
+            line_member: self.msgpack.line_member.clone(),
             severity,
             envelope: self.envelope == EnvelopeName::Auto,
             routes,

@@ -58,6 +58,14 @@ impl Error {
         }
     }
 
+    /// This event error with its offset moved by `to`.
+    pub(crate) fn moved(self, to: impl FnOnce(usize) -> usize) -> Error {
+        match (self.kind, self.offset) {
+            (ErrorKind::InvalidEvent, Some(offset)) => Error::event(&self.what, to(offset)),
+            _ => self,
+        }
+    }
+
     pub fn too_large(len: usize, limit: usize) -> Error {
         Error {
             kind: ErrorKind::EventTooLarge,

@@ -28,6 +28,7 @@ pub mod fault;
 pub mod ffi;
 #[deny(unsafe_code)]
 mod json;
+mod json_msgpack;
 #[deny(unsafe_code)]
 mod mpscan;
 #[deny(unsafe_code)]

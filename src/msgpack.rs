@@ -192,21 +192,25 @@ pub fn map_header(count: u64) -> Vec<u8> {
 
 /// `text` as a MessagePack string, shortest header.
 pub fn str_value(text: &str) -> Vec<u8> {
-    let len = text.len();
-    let mut v = Vec::with_capacity(len + 5);
-    if len <= 31 {
-        v.push(0xa0 | len as u8);
-    } else if len <= 0xff {
-        v.extend_from_slice(&[0xd9, len as u8]);
-    } else if len <= 0xffff {
-        v.push(0xda);
-        v.extend_from_slice(&(len as u16).to_be_bytes());
-    } else {
-        v.push(0xdb);
-        v.extend_from_slice(&(len as u32).to_be_bytes());
-    }
+    let mut v = Vec::with_capacity(text.len() + 5);
+    str_header(text.len(), &mut v);
     v.extend_from_slice(text.as_bytes());
     v
+}
+
+/// Appends the shortest header of a string of `len` bytes.
+pub fn str_header(len: usize, out: &mut Vec<u8>) {
+    if len <= 31 {
+        out.push(0xa0 | len as u8);
+    } else if len <= 0xff {
+        out.extend_from_slice(&[0xd9, len as u8]);
+    } else if len <= 0xffff {
+        out.push(0xda);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        out.push(0xdb);
+        out.extend_from_slice(&(len as u32).to_be_bytes());
+    }
 }
 
 /// The end of the value starting at `pos`, checking lengths only (not

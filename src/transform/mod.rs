@@ -10,6 +10,7 @@ use crate::route::{crn_location, uri_location, RouteRules};
 use crate::scan::{self, Capture, Captures, Field, Piece, Plan, Scratch};
 use crate::severity::{Severity, SeverityRules};
 
+mod line;
 mod msgpack;
 #[cfg(test)]
 mod short_paths;
@@ -48,6 +49,9 @@ pub struct Transform {
     envelope: bool,
     /// The values MessagePack records get, encoded once.
     msgpack: msgpack::Literals,
+    /// The member of a MessagePack record that holds its event as JSON
+    /// text (`msgpack.line_member`).
+    line_member: Option<Vec<u8>>,
 }
 
 /// The result of one event, reused from event to event so that steady state
@@ -64,6 +68,7 @@ pub struct Output {
     msgpack_stack: Vec<crate::mpscan::Frame>,
     /// Unescaped copies of the values read, when they held escapes.
     unescaped: [Vec<u8>; 3],
+    line: line::LineScratch,
 }
 
 impl Output {
@@ -165,7 +170,16 @@ impl Transform {
                         .map(|(name, _)| (name.as_slice(), name_filter::ROUTE_FIELD)),
                 ),
         );
+        if let Some(name) = &compiled.line_member {
+            // Its string would be read as an event, not stripped.
+            if compiled.key_material.contains(name.as_bytes()) {
+                return Err(Error::config(format!(
+                    "msgpack.line_member: {name} names key material"
+                )));
+            }
+        }
         Ok(Transform {
+            line_member: compiled.line_member.map(String::into_bytes),
             names,
             msgpack,
             severity: compiled.severity,

@@ -23,7 +23,7 @@ pub(super) struct Literals {
     /// The route field's name as a MessagePack string.
     route_field: Option<Vec<u8>>,
     /// The mask as a MessagePack string (empty in remove mode).
-    mask: Vec<u8>,
+    pub(super) mask: Vec<u8>,
 }
 
 impl Literals {
@@ -229,6 +229,11 @@ impl Transform {
         member: &[u8],
         out: &mut Output,
     ) -> Result<ItemFacts, Error> {
+        if let Some(name) = &self.line_member {
+            if let Some(split) = super::line::split(record, rest, name) {
+                return self.line_into(record, &split, member, out);
+            }
+        }
         let base = out.data.len();
         let watching;
         let mut plan = self.plan();
