@@ -24,6 +24,12 @@
 #                 not) -> null
 #   kpaudit       tail -> kpaudit (route_field: records stay in place) -> null
 #   kpaudit-tag   tail -> kpaudit (tag_prefix: re-tagged through the emitter) -> null
+#   lines         tail without a parser -> kpaudit reading each line itself
+#                 (msgpack.line_member, route_field) -> null: the pipeline
+#                 of kpaudit-lines.conf, records in place
+#   lines-tag     the same with tag_prefix, as kpaudit-lines.conf has it
+#   raw           (not run by default) tail without a parser -> null: what
+#                 tail costs when nothing parses the lines
 #   lua           tail -> lua (kpaudit.lua) -> null
 #   kpaudit-b, kpaudit-tag-b   (not run by default) kpaudit and kpaudit-tag
 #                 with the plugin at PLUGIN_B instead, another build of it
@@ -71,7 +77,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 SIZE_MB=${SIZE_MB:-64}
 RUNS=${RUNS:-5}
-PIPELINES=${PIPELINES:-"none copy copy-tag copy-split kpaudit kpaudit-tag lua"}
+PIPELINES=${PIPELINES:-"none copy copy-tag copy-split kpaudit kpaudit-tag lines lines-tag lua"}
 SPLIT=${SPLIT:-8}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kpaudit-flb-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -113,7 +119,8 @@ EOF
 
 # config NAME FILE: the pipeline NAME reading FILE
 config() {
-    local name=$1 file=$2 conf="$WORK/$1-$(basename "$2" .ndjson).conf"
+    local name=$1 file=$2 conf="$WORK/$1-$(basename "$2" .ndjson).conf" parser="Parser json"
+    case $name in lines|lines-tag|raw) parser="" ;; esac
     cat > "$conf" <<EOF
 [SERVICE]
     Flush        1
@@ -125,7 +132,7 @@ config() {
     Name             tail
     Tag              keyprotect
     Path             $file
-    Parser           json
+    $parser
     Read_From_Head   true
     Exit_On_Eof      true
     Buffer_Max_Size  2M
@@ -172,6 +179,25 @@ EOF
     Name         kpaudit
     Match        keyprotect
     route_field  route
+EOF
+    ;;
+    lines) cat >> "$conf" <<EOF
+
+[FILTER]
+    Name         kpaudit
+    Match        keyprotect
+    route_field  route
+    config       {"msgpack": {"line_member": "log"}}
+EOF
+    ;;
+    lines-tag) cat >> "$conf" <<EOF
+
+[FILTER]
+    Name                   kpaudit
+    Match                  keyprotect
+    tag_prefix             kpaudit.
+    emitter_mem_buf_limit  512M
+    config                 {"msgpack": {"line_member": "log"}}
 EOF
     ;;
     kpaudit-tag|kpaudit-tag-b) cat >> "$conf" <<EOF
@@ -229,7 +255,7 @@ EOF
     fi
     start=$(stamp "$log" 'input:tail:tail.0\] initializing')
     end=$(stamp "$log" 'input:tail:tail.0\] .* ended, stop')
-    if [[ $1 == kpaudit* && $2 == *corpus* ]]; then
+    if [[ ($1 == kpaudit* || $1 == lines*) && $2 == *corpus* ]]; then
         seen=$(grep -oE 'severity normal [0-9]+, warning [0-9]+, critical [0-9]+' "$log" |
                grep -oE '[0-9]+' | paste -sd+ | bc)
         if [ "$seen" != "$LINES" ]; then

@@ -15,6 +15,8 @@
 #    the same; --dry-run and a hot reload (SIGHUP) with a kpaudit config
 #    that does not load must be refused, the running pipeline kept; a
 #    reload through POST /api/v2/reload with a good one must set it up again;
+#    Then kpaudit-lines.conf as written: tail without a parser, kpaudit
+#    reading each line (msgpack.line_member), compared likewise;
 # 3. tail with Path_Key (lines it cannot parse arrive with a second member)
 #    and route_field: records in place with their route, unparsed lines as
 #    dead letters;
@@ -22,8 +24,9 @@
 #    material in metadata at depth, every framing width, spoofed and
 #    OTLP-like group markers carrying key material, items Fluent Bit's
 #    decoder cannot read, binary garbage; in both modes, counted exactly;
-# 5. tag_prefix with Exit_On_Eof and the README's Grace: nothing lost when
-#    Fluent Bit stops by itself;
+# 5. tag_prefix with Exit_On_Eof and the README's Grace, tail in the
+#    engine's thread and threaded: nothing lost when Fluent Bit stops by
+#    itself;
 # 6. with CROSS="other fluent-bit binaries", the plugin must refuse to load
 #    into each of them with one line naming both versions, and no crash.
 #
@@ -184,7 +187,7 @@ readme() {
     mkdir -p "$d/in" "$d/out" "$d/lib"
     ln -s "$WORK/events.ndjson" "$d/in/events.ndjson"
     cp "$PLUGIN" "$d/lib/"
-    for f in kpaudit.conf kpaudit.yaml parsers.conf plugins.conf; do
+    for f in kpaudit.conf kpaudit.yaml kpaudit-lines.conf parsers.conf plugins.conf; do
         sed -e "s#/var/log/keyprotect#$d/in#g" -e "s#/var/log/kpaudit#$d/out#g" \
             -e "s#/usr/local/lib/fluent-bit#$d/lib#g" -e "s#/etc/fluent-bit#$d#g" \
             "$HERE/$f" > "$d/$f"
@@ -249,6 +252,18 @@ stop yaml
 $TOOL compare tag_prefix "$WORK/yaml/out.before-reload" "$HOSTDIRS" "$WORK/events.ndjson" \
     "$WORK/yaml.metrics.json" || fail "kpaudit.yaml"
 grep -l SECRET "$WORK/yaml/out"/* && fail "planted key material reached an output"
+
+echo "== 2b. README kpaudit-lines.conf as written (no parser: kpaudit reads the lines)"
+readme lines
+start lines "$WORK/lines/kpaudit-lines.conf"
+wait_lines "$WORK/lines/out" "$INPUT_LINES"
+scrape 2020 lines
+stop lines
+# kpaudit's own JSON reading is the host's: the lines Fluent Bit's parser
+# takes leniently are dead letters here, as they are for the host
+$TOOL compare tag_prefix "$WORK/lines/out" "$WORK/host" "$WORK/events.ndjson" \
+    "$WORK/lines.metrics.json" || fail "kpaudit-lines.conf"
+grep -l SECRET "$WORK/lines/out"/* && fail "planted key material reached an output"
 
 echo "== 3. tail with Path_Key, route_field"
 HTTP=$(free_port)
@@ -351,9 +366,11 @@ EOF
 done
 
 echo "== 5. tag_prefix with Exit_On_Eof and the README's Grace"
-mkdir -p "$WORK/eof/out"
 grace=$(sed -n 's/^ *Grace  *\([0-9-]*\).*/\1/p' "$HERE/kpaudit.conf")
-cat > "$WORK/eof/fluent-bit.conf" <<EOF
+for threaded in off on; do
+    d="$WORK/eof-$threaded"
+    mkdir -p "$d/out"
+    cat > "$d/fluent-bit.conf" <<EOF
 [SERVICE]
     Flush         1
     Grace         $grace
@@ -369,6 +386,7 @@ cat > "$WORK/eof/fluent-bit.conf" <<EOF
     Exit_On_Eof          true
     Buffer_Max_Size      2M
     Truncate_Long_Lines  On
+    Threaded             $threaded
 
 [FILTER]
     Name             kpaudit
@@ -379,17 +397,20 @@ cat > "$WORK/eof/fluent-bit.conf" <<EOF
 [OUTPUT]
     Name         file
     Match_Regex  ^(kpaudit\..+|kpaudit_rejected|keyprotect)$
-    Path         $WORK/eof/out
+    Path         $d/out
     Format       plain
 EOF
-if ! timeout 120 "$FLB_BIN" -e "$PLUGIN" -c "$WORK/eof/fluent-bit.conf" > "$WORK/eof.log" 2>&1; then
-    tail -20 "$WORK/eof.log" >&2
-    fail "Exit_On_Eof: fluent-bit failed"
-fi
-delivered=$( (cat "$WORK/eof/out"/* 2>/dev/null || true) | wc -l)
-echo "Exit_On_Eof, Grace $grace: $delivered of $INPUT_LINES lines delivered"
-[ "$delivered" -eq "$INPUT_LINES" ] || fail "Exit_On_Eof lost $((INPUT_LINES - delivered)) records"
-grep -E 'kpaudit.*(lost|still in its emitter)' "$WORK/eof.log" && fail "the plugin reported records lost at shutdown"
+    if ! timeout 120 "$FLB_BIN" -e "$PLUGIN" -c "$d/fluent-bit.conf" > "$d.log" 2>&1; then
+        tail -20 "$d.log" >&2
+        fail "Exit_On_Eof, threaded $threaded: fluent-bit failed"
+    fi
+    delivered=$( (cat "$d/out"/* 2>/dev/null || true) | wc -l)
+    echo "Exit_On_Eof, Grace $grace, threaded $threaded: $delivered of $INPUT_LINES lines delivered"
+    [ "$delivered" -eq "$INPUT_LINES" ] ||
+        fail "Exit_On_Eof, threaded $threaded: lost $((INPUT_LINES - delivered)) records"
+    grep -E 'kpaudit.*(lost|still in its emitter)' "$d.log" &&
+        fail "threaded $threaded: the plugin reported records lost at shutdown"
+done
 
 if [ -n "${CROSS:-}" ]; then
     echo "== 6. loaded into other Fluent Bit releases: a clean refusal"

@@ -163,9 +163,10 @@ struct kp_ctx {
 
     /*
      * Records the emitter refused while over its memory limit (it then
-     * pauses the inputs feeding it), kept in order and handed to it again
-     * by a scheduler timer in the engine's thread; up to
-     * emitter_mem_buf_limit bytes, past that they keep the original tag.
+     * pauses the inputs feeding it), and every record from a threaded
+     * input, kept in order and handed to it by a scheduler timer in the
+     * engine's thread; up to emitter_mem_buf_limit bytes, past that they
+     * keep the original tag.
      */
     pthread_mutex_t stash_lock;
     struct kp_stashed *stash_head, *stash_tail;
@@ -181,6 +182,7 @@ struct kp_stashed {
     struct kp_stashed *next;
     int kind;                        /* KP_EMIT_EVENT or KP_EMIT_DEAD_LETTER */
     flb_sds_t tag;                   /* owned by the context */
+    struct flb_input_instance *from; /* the input whose chunk they were in */
     size_t records;
     size_t size;
     char data[];
@@ -290,14 +292,40 @@ static int emitter_append(struct kp_ctx *ctx, flb_sds_t tag, const char *buf, si
     return flb_input_log_append(ctx->emitter, tag, flb_sds_len(tag), buf, size);
 }
 
-/* Hands the oldest stashed records to the emitter while it takes them;
- * the caller holds stash_lock and runs in the engine's thread. */
+/*
+ * Hands the oldest stashed records to the emitter while it takes them;
+ * the caller holds stash_lock and runs in the engine's thread.
+ *
+ * When the emitter refuses (over its memory limit), in_emitter_add_record
+ * is called from here, the engine's thread, for what it does first: it
+ * makes the emitter know the input the records came from, so that the
+ * emitter pauses that input while it is over its limit (a threaded input
+ * too). Over the limit it takes nothing.
+ *
+ * Stopping, Fluent Bit no longer lifts an input's memory pause (it resumes
+ * inputs only while ingestion is active) and stops once no chunk or task
+ * is pending, blind to this stash: records still here would be lost. So
+ * the emitter then takes them over its limit, a soft one.
+ */
 static void stash_drain_locked(struct kp_ctx *ctx, uint64_t accepted[2])
 {
     struct kp_stashed *e;
+    int stopping = ctx->fconfig->is_ingestion_active == FLB_FALSE;
+    int status = ctx->emitter->mem_buf_status;
+    int ret;
 
-    while ((e = ctx->stash_head) != NULL &&
-           emitter_append(ctx, e->tag, e->data, e->size) == 0) {
+    while ((e = ctx->stash_head) != NULL) {
+        if (stopping) {
+            ctx->emitter->mem_buf_status = FLB_INPUT_RUNNING;
+        }
+        ret = emitter_append(ctx, e->tag, e->data, e->size);
+        if (ret != 0 && !stopping) {
+            ret = in_emitter_add_record(e->tag, (int) flb_sds_len(e->tag), e->data,
+                                        e->size, ctx->emitter, e->from);
+        }
+        if (ret != 0) {
+            break;
+        }
         accepted[e->kind] += e->records;
         ctx->stash_head = e->next;
         if (!ctx->stash_head) {
@@ -306,6 +334,9 @@ static void stash_drain_locked(struct kp_ctx *ctx, uint64_t accepted[2])
         ctx->stash_bytes -= e->size;
         ctx->stash_records -= e->records;
         flb_free(e);
+    }
+    if (stopping && status == FLB_INPUT_PAUSED) {
+        ctx->emitter->mem_buf_status = FLB_INPUT_PAUSED;
     }
 }
 
@@ -347,12 +378,19 @@ static int emitter_hand(struct kp_call *c, int kind, flb_sds_t tag,
     if (engine_thread) {
         stash_drain_locked(ctx, c->tally.accepted);
     }
-    if (!ctx->stash_head) {             /* nothing older waits: keep order */
-        if (engine_thread) {
-            ret = emitter_append(ctx, tag, buf, size);
-        }
+    /*
+     * Only the engine's thread appends. A threaded input's records wait in
+     * the stash for the timer: in_emitter_add_record would queue them from
+     * the input's thread, beside the emitter's collector reading that queue
+     * in the engine's thread, and Fluent Bit discards the queue unread when
+     * it stops.
+     */
+    if (!ctx->stash_head && engine_thread) {  /* nothing older waits: keep order */
+        ret = emitter_append(ctx, tag, buf, size);
         if (ret != 0) {
-            /* also makes the emitter know the input, so it pauses it */
+            /* Over its limit: this makes the emitter know the input, so
+             * that it pauses it, and refuses the records (from the engine's
+             * thread it queues nothing while over its limit). */
             ret = in_emitter_add_record(tag, (int) flb_sds_len(tag), buf, size,
                                         ctx->emitter, c->i_ins);
         }
@@ -367,6 +405,7 @@ static int emitter_hand(struct kp_call *c, int kind, flb_sds_t tag,
         e->next = NULL;
         e->kind = kind;
         e->tag = tag;
+        e->from = c->i_ins;
         e->records = records;
         e->size = size;
         memcpy(e->data, buf, size);
@@ -399,6 +438,7 @@ static void reject(struct kp_call *c, enum kp_reason why, const char *message,
 {
     struct kp_ctx *ctx = c->ctx;
     struct kp_dead *dl = &c->dead;
+    size_t kept;
     int ret;
 
     c->tally.rejected[why]++;
@@ -412,6 +452,7 @@ static void reject(struct kp_call *c, enum kp_reason why, const char *message,
         }
         dl->ready = FLB_TRUE;
     }
+    kept = dl->enc.buffer.size;
     ret = flb_log_event_encoder_begin_record(&dl->enc);
     if (ret == FLB_EVENT_ENCODER_SUCCESS) {
         ret = flb_log_event_encoder_set_current_timestamp(&dl->enc);
@@ -436,6 +477,13 @@ static void reject(struct kp_call *c, enum kp_reason why, const char *message,
     }
     if (ret == FLB_EVENT_ENCODER_SUCCESS) {
         dl->count++;
+    }
+    else {
+        /* a commit can fail half written: cut back to the last whole one,
+         * so the dead letters before it still decode */
+        dl->enc.buffer.size = kept;
+        dl->enc.output_buffer = dl->enc.buffer.data;
+        dl->enc.output_length = kept;
     }
 }
 
@@ -823,6 +871,8 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
         flush_runs(&c);
     }
 
+    /* first: a dead letter kept in the chunk may be what makes it fail */
+    dead_letters_flush(&c);
     if (c.out.failed) {
         /* the chunk could not grow, so none of it goes on: the events it
          * held are lost, and counted so rather than as routed */
@@ -832,7 +882,6 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
         }
         c.tally.rejected[KP_INTERNAL] += lost;
     }
-    dead_letters_flush(&c);
     tally_flush(ctx, &c.tally);
 
     if (locked) {
@@ -1247,7 +1296,7 @@ static int cb_kpaudit_init(struct flb_filter_instance *ins,
         if (emitter_create(ctx) != 0) {
             goto fail;
         }
-        if (flb_sched_timer_cb_create(config->sched, FLB_SCHED_TIMER_CB_PERM, 100,
+        if (flb_sched_timer_cb_create(config->sched, FLB_SCHED_TIMER_CB_PERM, 25,
                                       stash_drain, ctx, &ctx->stash_timer) != 0) {
             flb_plg_error(ins, "cannot create the timer of the emitter stash");
             goto fail;
@@ -1369,9 +1418,10 @@ static int cb_kpaudit_exit(void *data, struct flb_config *config)
                      metric(ctx, m->accepted, "dead_letter"),
                      metric(ctx, m->refused, "dead_letter"), ctx->stash_peak);
         if (ctx->stash_records > 0) {
-            flb_plg_warn(ctx->ins, "Fluent Bit stopped while its emitter was over its "
-                         "memory limit: %zu records waiting for it are lost "
-                         "(raise emitter_mem_buf_limit)", ctx->stash_records);
+            flb_plg_warn(ctx->ins, "Fluent Bit stopped with %zu records still waiting "
+                         "for its emitter (over its memory limit, or handed by a "
+                         "threaded input since the last timer tick): lost; raise "
+                         "emitter_mem_buf_limit or Grace", ctx->stash_records);
         }
         emitter_leftovers(ctx, &waiting, &in_flight);
         if (waiting > 0 || in_flight > 0) {

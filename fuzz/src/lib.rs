@@ -26,7 +26,48 @@ pub fn defaults() -> &'static Transform {
 pub fn check_event(event: &[u8]) {
     let mut out = Output::new();
     let result = defaults().transform(event, &mut out);
+    check_line(event, result.is_ok().then(|| out.data()));
     check_result(event, result.map(|()| &out), out.data());
+}
+
+/// The defaults with `msgpack.line_member` "log", compiled once.
+pub fn lines() -> &'static Transform {
+    static T: OnceLock<Transform> = OnceLock::new();
+    T.get_or_init(|| Transform::from_json(br#"{"msgpack":{"line_member":"log"}}"#).unwrap())
+}
+
+/// The event as a line, `{"log": event}`, through `lines()`: refused
+/// exactly when the JSON path refused it (`json` None), else the JSON
+/// path's output as MessagePack, with no marker in its bytes unless the
+/// JSON path shows one.
+pub fn check_line(event: &[u8], json: Option<&[u8]>) {
+    if event.len() + 16 > lines().max_event_bytes() {
+        return; // the record around it would be over the limit
+    }
+    let mut record = vec![0x81, 0xa3, b'l', b'o', b'g', 0xdb];
+    record.extend_from_slice(&(event.len() as u32).to_be_bytes());
+    record.extend_from_slice(event);
+    let mut out = Output::new();
+    match (lines().transform_msgpack(&record, &mut out), json) {
+        (Ok(()), Some(json)) => {
+            // What the JSON path shows (a mutation may turn a key into an
+            // ordinary name, its marker escaped there) the line shows too.
+            if leak::findings(json, true).is_empty() {
+                assert!(!leak::contains_marker(out.data()), "leaked through the line");
+            }
+            let got = msgpack_codec::decode(out.data()).expect("one MessagePack value");
+            // A number serde_json cannot hold (1e400) leaves only the raw check.
+            if let Ok(want) = serde_json::from_slice::<serde_json::Value>(json) {
+                assert_eq!(msgpack_codec::normalize(got), msgpack_codec::normalize(want));
+            }
+        }
+        (Err(e), None) => {
+            assert!(out.data().is_empty(), "a refused line left output");
+            check_message(e.message());
+        }
+        (Ok(()), None) => panic!("a line accepted that the JSON path refuses"),
+        (Err(e), Some(_)) => panic!("a line refused ({e}) that the JSON path accepts"),
+    }
 }
 
 /// `check_event` for a result obtained elsewhere (the batch path).
