@@ -53,12 +53,18 @@ pub fn check_line(event: &[u8], json: Option<&[u8]>) {
             // What the JSON path shows (a mutation may turn a key into an
             // ordinary name, its marker escaped there) the line shows too.
             if leak::findings(json, true).is_empty() {
-                assert!(!leak::contains_marker(out.data()), "leaked through the line");
+                assert!(
+                    !leak::contains_marker(out.data()),
+                    "leaked through the line"
+                );
             }
             let got = msgpack_codec::decode(out.data()).expect("one MessagePack value");
             // A number serde_json cannot hold (1e400) leaves only the raw check.
             if let Ok(want) = serde_json::from_slice::<serde_json::Value>(json) {
-                assert_eq!(msgpack_codec::normalize(got), msgpack_codec::normalize(want));
+                assert_eq!(
+                    msgpack_codec::normalize(got),
+                    msgpack_codec::normalize(want)
+                );
             }
         }
         (Err(e), None) => {
