@@ -263,6 +263,9 @@ stop lines
 # takes leniently are dead letters here, as they are for the host
 $TOOL compare tag_prefix "$WORK/lines/out" "$WORK/host" "$WORK/events.ndjson" \
     "$WORK/lines.metrics.json" || fail "kpaudit-lines.conf"
+# a line kpaudit refuses is a dead letter that says why, quoting none of it
+grep -q '"message":"invalid event: .* in the line member at byte [0-9]*"' \
+    "$WORK/lines/out/kpaudit_rejected" || fail "kpaudit-lines.conf: no dead letter gives kpaudit's reason"
 grep -l SECRET "$WORK/lines/out"/* && fail "planted key material reached an output"
 
 echo "== 3. tail with Path_Key, route_field"

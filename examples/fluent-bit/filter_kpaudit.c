@@ -265,6 +265,8 @@ struct kp_call {
     struct kp_dead dead;
     struct kp_buf group;        /* the open group's start marker, scanned */
     int in_group;
+    /* kpaudit refused the item fast_event gave it: w->err says why */
+    int refused;
     struct kp_tally tally;
 };
 
@@ -726,11 +728,17 @@ static size_t fast_event(struct kp_call *c, size_t off, size_t bytes)
     const char *key = ctx->rules.unparsed_key;
     size_t klen = key ? ctx->rules.unparsed_key_len : 0;
 
-    if (!kp_item_plain_event(c->p, bytes, off) ||
-        kpaudit_transform_msgpack_next(ctx->t, c->p + off, bytes - off,
+    c->refused = FLB_FALSE;
+    if (!kp_item_plain_event(c->p, bytes, off)) {
+        return 0;
+    }
+    if (kpaudit_transform_msgpack_next(ctx->t, c->p + off, bytes - off,
                                        (const uint8_t *) key, klen, c->w->out,
-                                       &info, c->w->err) != KPAUDIT_OK ||
-        info.len == 0 || info.len > bytes - off ||
+                                       &info, c->w->err) != KPAUDIT_OK) {
+        c->refused = FLB_TRUE;
+        return 0;
+    }
+    if (info.len == 0 || info.len > bytes - off ||
         info.nesting > ctx->rules.max_nesting) {
         return 0;
     }
@@ -853,8 +861,11 @@ static int cb_kpaudit_filter(const void *data, size_t bytes,
             one_event(&c, off, item.end);
             break;
         case KP_ITEM_UNPARSED:
-            reject(&c, KP_UNPARSED, "the record holds the raw line its parser "
-                   "could not read", item.end - off);
+            /* with msgpack.line_member kpaudit is the parser: its reason
+             * (which quotes no byte of the line) says more */
+            reject(&c, KP_UNPARSED, c.refused ? kpaudit_error_message(c.w->err) :
+                   "the record holds the raw line its parser could not read",
+                   item.end - off);
             break;
         case KP_ITEM_INVALID:
             reject(&c, KP_INVALID_FRAME, item.why, item.end - off);
