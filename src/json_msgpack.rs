@@ -12,7 +12,7 @@
 use crate::blocks::Index;
 use crate::error::Error;
 use crate::json;
-use crate::msgpack::str_header;
+use crate::msgpack::{array_header_into, map_header_into, str_header};
 
 /// Where the converter keeps its work between events.
 #[derive(Debug, Default)]
@@ -169,23 +169,11 @@ fn string(
 /// Writes a closed container's header over the bytes held for it, moving
 /// its items when the header takes another size.
 fn close(out: &mut Vec<u8>, open: &Open, count: u64) {
-    let (fix, w16, w32) = if open.is_map {
-        (0x80, 0xde, 0xdf)
-    } else {
-        (0x90, 0xdc, 0xdd)
-    };
     let mut header = [0u8; 5];
-    let len = if count <= 15 {
-        header[0] = fix | count as u8;
-        1
-    } else if count <= 0xffff {
-        header[0] = w16;
-        header[1..3].copy_from_slice(&(count as u16).to_be_bytes());
-        3
+    let len = if open.is_map {
+        map_header_into(count, &mut header)
     } else {
-        header[0] = w32;
-        header[1..5].copy_from_slice(&(count as u32).to_be_bytes());
-        5
+        array_header_into(count, &mut header)
     };
     let at = open.header_at;
     let items = at + HELD..out.len();

@@ -161,15 +161,26 @@ pub fn fits(width: MapWidth, count: u64) -> bool {
 /// The shortest map header for `count` members, written into `out`;
 /// returns its length.
 pub fn map_header_into(count: u64, out: &mut [u8; 5]) -> usize {
+    container_header_into(count, [0x80, 0xde, 0xdf], out)
+}
+
+/// The shortest array header for `count` items, written into `out`; its
+/// length.
+pub fn array_header_into(count: u64, out: &mut [u8; 5]) -> usize {
+    container_header_into(count, [0x90, 0xdc, 0xdd], out)
+}
+
+/// `types`: the fix, 16-bit and 32-bit forms' type bytes.
+fn container_header_into(count: u64, types: [u8; 3], out: &mut [u8; 5]) -> usize {
     if count <= 15 {
-        out[0] = 0x80 | count as u8;
+        out[0] = types[0] | count as u8;
         1
     } else if count <= 0xffff {
-        out[0] = 0xde;
+        out[0] = types[1];
         out[1..3].copy_from_slice(&(count as u16).to_be_bytes());
         3
     } else {
-        out[0] = 0xdf;
+        out[0] = types[2];
         out[1..5].copy_from_slice(&(count as u32).to_be_bytes());
         5
     }

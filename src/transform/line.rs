@@ -10,7 +10,7 @@
 use super::{ItemFacts, Output, Transform};
 use crate::error::Error;
 use crate::json_msgpack;
-use crate::mpscan::{self, Rest, Top};
+use crate::mpscan::Rest;
 use crate::msgpack::{self, Head};
 
 /// A record holding its line member: where the member and the line are.
@@ -25,6 +25,9 @@ pub(super) struct Split {
     header: usize,
     members: u64,
     end: usize,
+    /// Whether another member is named as the caller asked (see
+    /// `ItemFacts::has_member`).
+    has_member: bool,
 }
 
 /// Where the work of a line record is kept between events.
@@ -39,27 +42,37 @@ pub(crate) struct LineScratch {
 }
 
 /// The first top-level member of the map `record` named `name` (a string)
-/// with a string value. None when there is none, or the record is not a
-/// well-formed map (the record scan then says what is wrong with it).
-pub(super) fn split(record: &[u8], rest: Rest, name: &[u8]) -> Option<Split> {
+/// with a string value, and whether another member is named `member` (a
+/// string or binary name; empty: not looked for). None when there is no
+/// such line, or the record is not a well-formed map (the record scan then
+/// says what is wrong with it).
+pub(super) fn split(record: &[u8], rest: Rest, name: &[u8], member: &[u8]) -> Option<Split> {
     let (Head::Map { members }, header) = msgpack::head(record, 0).ok()? else {
         return None;
     };
     let mut pos = header;
     let mut found = None;
+    let mut has_member = false;
     for _ in 0..members {
         let key = pos;
         let value = msgpack::value_end(record, key).ok()?;
         pos = msgpack::value_end(record, value).ok()?;
-        if found.is_some() {
+        let (key_name, is_str) = match msgpack::head(record, key) {
+            Ok((Head::Str { len }, h)) => (record.get(key + h..key + h + len), true),
+            Ok((Head::Bin { len }, h)) => (record.get(key + h..key + h + len), false),
+            _ => (None, false),
+        };
+        let Some(key_name) = key_name else {
             continue;
-        }
-        if let (Ok((Head::Str { len }, key_header)), Ok((Head::Str { .. }, value_header))) =
-            (msgpack::head(record, key), msgpack::head(record, value))
-        {
-            if record.get(key + key_header..key + key_header + len) == Some(name) {
-                found = Some((key, pos, (value + value_header, pos)));
-            }
+        };
+        let line_header = match msgpack::head(record, value) {
+            Ok((Head::Str { .. }, h)) if found.is_none() && is_str && key_name == name => Some(h),
+            _ => None,
+        };
+        if let Some(h) = line_header {
+            found = Some((key, pos, (value + h, pos)));
+        } else if !member.is_empty() && key_name == member {
+            has_member = true;
         }
     }
     if rest == Rest::Refused && pos != record.len() {
@@ -73,6 +86,7 @@ pub(super) fn split(record: &[u8], rest: Rest, name: &[u8]) -> Option<Split> {
         header,
         members,
         end: pos,
+        has_member,
     })
 }
 
@@ -84,11 +98,10 @@ impl Transform {
         &self,
         record: &[u8],
         split: &Split,
-        member: &[u8],
         out: &mut Output,
     ) -> Result<ItemFacts, Error> {
         let mut work = std::mem::take(&mut out.line);
-        let result = self.line_with(record, split, member, out, &mut work);
+        let result = self.line_with(record, split, out, &mut work);
         out.line = work;
         result
     }
@@ -97,7 +110,6 @@ impl Transform {
         &self,
         record: &[u8],
         split: &Split,
-        member: &[u8],
         out: &mut Output,
         work: &mut LineScratch,
     ) -> Result<ItemFacts, Error> {
@@ -113,33 +125,30 @@ impl Transform {
             .extend_from_slice(&record[split.member_end..split.end]);
         work.scanned.clear();
         let plan = self.plan();
-        let others = mpscan::scan(
-            &work.others,
-            Top::Value,
-            Rest::Refused,
-            &plan,
-            &self.msgpack.mask,
-            &mut out.msgpack_stack,
-            &mut work.scanned,
-        )
-        .map_err(|e| {
-            // An offset past the new header is one in the record, shifted
-            // by the line member where it came after it.
-            let shift = |at: usize| {
-                let at = at.saturating_sub(len) + split.header;
-                if at >= split.member_start {
-                    at + (split.member_end - split.member_start)
-                } else {
-                    at
-                }
-            };
-            e.moved(shift)
-        })?;
+        let others = self
+            .scan_value(
+                &work.others,
+                &plan,
+                &mut out.msgpack_stack,
+                &mut work.scanned,
+            )
+            .map_err(|e| {
+                // An offset past the new header is one in the record, shifted
+                // by the line member where it came after it.
+                let shift = |at: usize| {
+                    let at = at.saturating_sub(len) + split.header;
+                    if at >= split.member_start {
+                        at + (split.member_end - split.member_start)
+                    } else {
+                        at
+                    }
+                };
+                e.moved(shift)
+            })?;
         let (kept, kept_header) = match msgpack::head(&work.scanned, 0) {
             Ok((Head::Map { members }, header)) => (members, header),
             _ => return Err(Error::event("the record is not a map", 0)),
         };
-        let has_member = !member.is_empty() && holds_member(&work.others[len..], member);
 
         // The event.
         let (start, end) = split.line;
@@ -166,28 +175,7 @@ impl Transform {
         Ok(ItemFacts {
             len: split.end,
             nesting: deepest.max(others.deepest),
-            has_member,
+            has_member: split.has_member,
         })
     }
-}
-
-/// Whether the members (names and values one after another, well formed)
-/// hold one named `name`, a string or binary name.
-fn holds_member(members: &[u8], name: &[u8]) -> bool {
-    let mut pos = 0;
-    while pos < members.len() {
-        let Ok(value) = msgpack::value_end(members, pos) else {
-            return false;
-        };
-        if let Ok((Head::Str { len } | Head::Bin { len }, header)) = msgpack::head(members, pos) {
-            if members.get(pos + header..pos + header + len) == Some(name) {
-                return true;
-            }
-        }
-        match msgpack::value_end(members, value) {
-            Ok(end) => pos = end,
-            Err(_) => return false,
-        }
-    }
-    false
 }

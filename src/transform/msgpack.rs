@@ -23,7 +23,7 @@ pub(super) struct Literals {
     /// The route field's name as a MessagePack string.
     route_field: Option<Vec<u8>>,
     /// The mask as a MessagePack string (empty in remove mode).
-    pub(super) mask: Vec<u8>,
+    mask: Vec<u8>,
 }
 
 impl Literals {
@@ -107,7 +107,7 @@ impl Transform {
         out.reset();
         let result = self.check_size(value).and_then(|()| {
             let plan = self.plan();
-            self.scan_value(value, &plan, out)
+            self.scan_value(value, &plan, &mut out.msgpack_stack, &mut out.data)
         });
         match result {
             Ok(scanned) => {
@@ -184,7 +184,12 @@ impl Transform {
         } else {
             out.data.extend_from_slice(&item[..array_header]);
             let scanned = self
-                .scan_value(&item[array_header..header_end], &plan, out)
+                .scan_value(
+                    &item[array_header..header_end],
+                    &plan,
+                    &mut out.msgpack_stack,
+                    &mut out.data,
+                )
                 .map_err(|e| e.within("the event header", array_header))?;
             (scanned.redacted, scanned.deepest)
         };
@@ -200,13 +205,15 @@ impl Transform {
         })
     }
 
-    /// Scans any one value (a header, a group marker) into `out.data`:
-    /// validated and stripped of key material, nothing decided or added.
-    fn scan_value(
+    /// Scans any one value (a header, a group marker, a line record's
+    /// other members) into `dest`: validated and stripped of key material,
+    /// nothing decided or added.
+    pub(super) fn scan_value(
         &self,
         value: &[u8],
         plan: &Plan<'_>,
-        out: &mut Output,
+        stack: &mut Vec<mpscan::Frame>,
+        dest: &mut Vec<u8>,
     ) -> Result<Scanned, Error> {
         mpscan::scan(
             value,
@@ -214,8 +221,8 @@ impl Transform {
             Rest::Refused,
             plan,
             &self.msgpack.mask,
-            &mut out.msgpack_stack,
-            &mut out.data,
+            stack,
+            dest,
         )
     }
 
@@ -230,8 +237,8 @@ impl Transform {
         out: &mut Output,
     ) -> Result<ItemFacts, Error> {
         if let Some(name) = &self.line_member {
-            if let Some(split) = super::line::split(record, rest, name) {
-                return self.line_into(record, &split, member, out);
+            if let Some(split) = super::line::split(record, rest, name, member) {
+                return self.line_into(record, &split, out);
             }
         }
         let base = out.data.len();
